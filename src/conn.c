@@ -1,0 +1,397 @@
+/* One client connection: read -> parse -> dispatch -> write, in request order. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn_internal.h"
+#include "log.h"
+#include "request.h"
+#include "worker.h"
+
+#define READ_MIN_ROOM 4096
+#define IOV_BATCH     64
+
+static void conn_service(struct conn *c);
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->peer;
+}
+
+static void fifo_pop(struct conn *c)
+{
+    struct request *r = c->fifo_head;
+    c->fifo_head = r->next;
+    if (!c->fifo_head)
+        c->fifo_tail = NULL;
+    c->nfifo--;
+    worker_request_put(c->w, r);
+}
+
+static void release_input(struct conn *c)
+{
+    if (c->in.data)
+        worker_inbuf_put(c->w, &c->in);
+    c->parsed = 0;
+}
+
+static void conn_close(struct conn *c)
+{
+    ev_io_stop(c->w->loop, &c->rio);
+    ev_io_stop(c->w->loop, &c->wio);
+    tlist_remove(&c->tn);
+    close(c->fd);
+    while (c->fifo_head)
+        fifo_pop(c);
+    release_input(c);
+    worker_conn_removed(c->w, c);
+    free(c);
+}
+
+void conn_abort(struct conn *c)
+{
+    conn_close(c);
+}
+
+/* An empty input buffer goes back to the pool: idle connections hold none. */
+static void maybe_release_input(struct conn *c)
+{
+    if (!c->cur && c->parsed == c->in.len && !c->paused)
+        release_input(c);
+}
+
+/* Drops parsed bytes no request needs, so the next read has room. */
+static void compact_input(struct conn *c)
+{
+    size_t keep = (c->cur && c->head_start != NO_HEAD) ? c->head_start : c->parsed;
+    if (keep == 0)
+        return;
+    memmove(c->in.data, c->in.data + keep, c->in.len - keep);
+    if (c->cur)
+        request_rebase(c->cur, c->in.data + keep, c->in.data, c->in.len - keep);
+    c->in.len -= keep;
+    c->parsed -= keep;
+    if (c->head_start != NO_HEAD)
+        c->head_start -= keep;
+}
+
+static void ensure_read_room(struct conn *c)
+{
+    if (!c->in.data)
+        worker_inbuf_get(c->w, &c->in);
+    if (c->in.cap - c->in.len >= READ_MIN_ROOM)
+        return;
+    compact_input(c);
+    if (c->in.cap - c->in.len >= READ_MIN_ROOM)
+        return;
+    char *old = c->in.data;
+    buf_reserve(&c->in, READ_MIN_ROOM);
+    if (c->cur && old != c->in.data)
+        request_rebase(c->cur, old, c->in.data, c->in.len);
+}
+
+/* Requests that outlive this read (async handlers, bodies still coming) get
+ * their own copy of the head, so the input buffer may move. */
+static void detach_pending(struct conn *c)
+{
+    for (struct request *r = c->fifo_head; r; r = r->next) {
+        if (r->done || r->detached || (r == c->cur && !r->head_parsed))
+            continue;
+        request_detach(r);
+        if (r == c->cur)
+            c->head_start = NO_HEAD;
+    }
+}
+
+static void process_input(struct conn *c)
+{
+    if (c->paused || c->closing || c->parsed == c->in.len)
+        return;
+    c->in_execute = 1;
+    const char *start = c->in.data + c->parsed;
+    llhttp_errno_t err = llhttp_execute(&c->parser, start, c->in.len - c->parsed);
+    c->in_execute = 0;
+    if (err == HPE_OK) {
+        c->parsed = c->in.len;
+    } else if (err == HPE_PAUSED) {
+        c->parsed = (size_t)(llhttp_get_error_pos(&c->parser) - c->in.data);
+        c->paused = 1;
+    } else {
+        conn_fail(c, conn_parse_error_status(c, err));
+    }
+    detach_pending(c);
+    /* A head that has not ended yet must still fit the limit (431, or 414 in the URL). */
+    if (c->cur && !c->cur->head_parsed && c->head_start != NO_HEAD &&
+        c->in.len - c->head_start > c->w->cfg->limits.header_size)
+        conn_fail(c, c->cur->target.n && !c->cur->nheaders ? 414 : 431);
+}
+
+void conn_fail(struct conn *c, int status)
+{
+    struct request *r = c->cur;
+    if (!r)
+        r = conn_begin_request(c); /* garbage before any method */
+    c->cur = NULL;
+    c->head_start = NO_HEAD;
+    c->closing = 1;
+    r->keep_alive = 0;
+    r->head_only = 0;
+    r->route = NULL;
+    resp_error(r, status);
+}
+
+void conn_send_continue(struct request *r)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    struct conn *c = r->conn;
+    if (c->fifo_head != r)
+        return;
+    ssize_t n = send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL);
+    (void)n; /* a short send cannot be resumed in order; the client will not wait forever */
+}
+
+/* Collects iovecs for finished answers at the head of the FIFO. */
+static int gather_output(struct conn *c, struct iovec *iov, int max)
+{
+    int n = 0;
+    for (struct request *r = c->fifo_head; r && r->done && n + 2 <= max; r = r->next) {
+        size_t skip = r->sent;
+        if (skip < r->resp_head.len) {
+            iov[n++] = (struct iovec){r->resp_head.data + skip, r->resp_head.len - skip};
+            skip = 0;
+        } else {
+            skip -= r->resp_head.len;
+        }
+        size_t body = r->head_only ? 0 : r->body_len;
+        if (skip < body)
+            iov[n++] = (struct iovec){(char *)r->body_ptr + skip, body - skip};
+    }
+    return n;
+}
+
+/* Credits written bytes to answers in order and recycles the finished ones. */
+static void consume_output(struct conn *c, size_t written)
+{
+    c->unsent -= written;
+    while (written > 0 || (c->fifo_head && c->fifo_head->done)) {
+        struct request *r = c->fifo_head;
+        if (!r || !r->done)
+            break;
+        size_t total = r->resp_head.len + (r->head_only ? 0 : r->body_len);
+        size_t take = total - r->sent < written ? total - r->sent : written;
+        r->sent += take;
+        written -= take;
+        if (r->sent < total)
+            break;
+        if (!r->keep_alive)
+            c->closing = 1; /* that was the last answer this connection gives */
+        fifo_pop(c);
+    }
+}
+
+/* Writes what is ready. Returns 0, 1 when the socket is full, -1 on a dead peer. */
+static int flush_output(struct conn *c)
+{
+    struct iovec iov[IOV_BATCH];
+    for (;;) {
+        int n = gather_output(c, iov, IOV_BATCH);
+        if (n == 0) {
+            consume_output(c, 0); /* empty answers (HEAD of nothing) still finish */
+            return 0;
+        }
+        ssize_t w = writev(c->fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -1;
+        consume_output(c, (size_t)w);
+    }
+}
+
+static void start_linger(struct conn *c)
+{
+    c->lingering = 1;
+    shutdown(c->fd, SHUT_WR);
+    ev_io_stop(c->w->loop, &c->wio);
+    ev_io_start(c->w->loop, &c->rio);
+    tlist_enter(&c->w->waits[WAIT_LINGER], &c->tn);
+}
+
+/* Picks the timeout list for the connection's state. */
+static void update_timeout(struct conn *c)
+{
+    struct tlist *waits = c->w->waits;
+    if (ev_is_active(&c->wio))
+        tlist_enter(&waits[WAIT_WRITE], &c->tn);
+    else if (c->cur && c->cur->head_parsed)
+        c->body_moved ? tlist_touch(&waits[WAIT_BODY], &c->tn)
+                      : tlist_enter(&waits[WAIT_BODY], &c->tn);
+    else if (c->cur || c->parsed < c->in.len || c->served == 0)
+        tlist_enter(&waits[WAIT_HEADER], &c->tn);
+    else if (c->fifo_head)
+        tlist_remove(&c->tn); /* a handler is working: its own timeouts apply */
+    else
+        tlist_enter(&waits[WAIT_KEEPALIVE], &c->tn);
+    c->body_moved = 0;
+}
+
+static void update_reading(struct conn *c)
+{
+    int want = !c->closing && !c->paused && !c->read_eof && c->nfifo < PIPELINE_MAX &&
+               c->unsent < OUT_HIGH_WATER;
+    if (want && !ev_is_active(&c->rio))
+        ev_io_start(c->w->loop, &c->rio);
+    else if (!want && ev_is_active(&c->rio))
+        ev_io_stop(c->w->loop, &c->rio);
+}
+
+/* Parses what is buffered, writes what is answered, and picks what to wait for. */
+static void conn_service(struct conn *c)
+{
+    int blocked;
+    for (;;) {
+        process_input(c);
+        blocked = flush_output(c);
+        if (blocked < 0) {
+            conn_close(c);
+            return;
+        }
+        if (!c->paused || c->closing || c->nfifo >= PIPELINE_MAX || blocked)
+            break;
+        llhttp_resume(&c->parser); /* the FIFO drained: parse the rest */
+        c->paused = 0;
+    }
+    if (c->closing && !c->fifo_head) {
+        if (c->read_eof) {
+            conn_close(c);
+            return;
+        }
+        start_linger(c);
+        return;
+    }
+    if (c->read_eof && !c->fifo_head && !c->cur) {
+        conn_close(c);
+        return;
+    }
+    blocked ? ev_io_start(c->w->loop, &c->wio) : ev_io_stop(c->w->loop, &c->wio);
+    maybe_release_input(c);
+    update_reading(c);
+    update_timeout(c);
+}
+
+static void linger_read(struct conn *c)
+{
+    char sink[4096];
+    ssize_t n;
+    while ((n = read(c->fd, sink, sizeof(sink))) > 0)
+        ;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        conn_close(c);
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct conn *c = w->data;
+    if (c->lingering) {
+        linger_read(c);
+        return;
+    }
+    ensure_read_room(c);
+    ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        conn_close(c);
+        return;
+    }
+    if (n == 0) {
+        /* Half-close: answer what was asked in full, drop a partial request. */
+        c->read_eof = 1;
+        ev_io_stop(loop, &c->rio);
+        if (c->cur || c->parsed < c->in.len) {
+            conn_close(c);
+            return;
+        }
+    }
+    c->in.len += (size_t)n;
+    conn_service(c);
+}
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    conn_service(w->data);
+}
+
+void conn_expired(struct tnode *n)
+{
+    struct conn *c = (struct conn *)((char *)n - offsetof(struct conn, tn));
+    int partial = c->cur || c->parsed < c->in.len;
+    if (c->lingering || ev_is_active(&c->wio) || !partial || c->closing) {
+        conn_close(c);
+        return;
+    }
+    conn_fail(c, 408);
+    conn_service(c);
+}
+
+void conn_response_ready(struct request *r)
+{
+    struct conn *c = r->conn;
+    log_access(r, ev_now(c->w->loop));
+    c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
+    if (!c->in_execute && c->fifo_head == r)
+        conn_service(c);
+}
+
+void conn_drain(struct conn *c)
+{
+    /* Busy connections answer with Connection: close (resp_finish sees draining). */
+    if (!c->fifo_head && !c->cur && c->parsed == c->in.len)
+        conn_close(c);
+}
+
+static void set_peer(struct conn *c, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer,
+                  sizeof(c->peer));
+    else
+        strcpy(c->peer, "unix");
+}
+
+void conn_start(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->w = w;
+    c->fd = fd;
+    c->head_start = NO_HEAD;
+    set_peer(c, peer);
+    if (peer->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    llhttp_init(&c->parser, HTTP_REQUEST, &conn_parser_settings);
+    c->parser.data = c;
+    ev_io_init(&c->rio, on_readable, fd, EV_READ);
+    ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
+    c->rio.data = c->wio.data = c;
+    worker_conn_added(w, c);
+    ev_io_start(w->loop, &c->rio);
+    tlist_enter(&w->waits[WAIT_HEADER], &c->tn);
+}

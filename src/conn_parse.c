@@ -1,0 +1,169 @@
+/* llhttp callbacks: spans into the input buffer, limits, request hand-off. */
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "conn.h"
+#include "conn_internal.h"
+#include "dispatch.h"
+#include "request.h"
+#include "worker.h"
+
+static struct conn *parser_conn(llhttp_t *p)
+{
+    return p->data;
+}
+
+/* Fails the parse with status once the head outgrows limits.header_size. */
+static int check_head_size(struct conn *c, const char *at, size_t len, int status)
+{
+    const char *start = c->in.data + c->head_start;
+    if (c->head_start != NO_HEAD && (uint64_t)(at + len - start) > c->w->cfg->limits.header_size) {
+        c->error_status = status;
+        return -1;
+    }
+    return 0;
+}
+
+/* Extends a span with bytes that follow it in the buffer (a field split across reads). */
+static void span_extend(yh_span *s, const char *at, size_t len)
+{
+    if (!s->p)
+        s->p = at;
+    s->n += len;
+}
+
+struct request *conn_begin_request(struct conn *c)
+{
+    struct request *r = worker_request_get(c->w);
+    r->conn = c;
+    r->cfg = config_ref(c->w->cfg);
+    r->start = ev_now(c->w->loop);
+    if (c->fifo_tail)
+        c->fifo_tail->next = r;
+    else
+        c->fifo_head = r;
+    c->fifo_tail = r;
+    c->nfifo++;
+    c->cur = r;
+    c->served++;
+    c->in_field = 0;
+    c->head_start = NO_HEAD;
+    return r;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+    conn_begin_request(parser_conn(p));
+    return 0;
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t len)
+{
+    struct conn *c = parser_conn(p);
+    if (c->head_start == NO_HEAD)
+        c->head_start = (size_t)(at - c->in.data);
+    span_extend(&c->cur->method_name, at, len);
+    return check_head_size(c, at, len, 431);
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    struct conn *c = parser_conn(p);
+    span_extend(&c->cur->target, at, len);
+    return check_head_size(c, at, len, 414);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct conn *c = parser_conn(p);
+    struct request *r = c->cur;
+    if (!c->in_field) {
+        if (r->nheaders == REQ_MAX_HEADERS) {
+            c->error_status = 431;
+            return -1;
+        }
+        r->headers[r->nheaders++] = (struct http_header){{NULL, 0}, {NULL, 0}};
+        c->in_field = 1;
+    }
+    span_extend(&r->headers[r->nheaders - 1].name, at, len);
+    return check_head_size(c, at, len, 431);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct conn *c = parser_conn(p);
+    c->in_field = 0;
+    span_extend(&c->cur->headers[c->cur->nheaders - 1].value, at, len);
+    return check_head_size(c, at, len, 431);
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct conn *c = parser_conn(p);
+    struct request *r = c->cur;
+    c->in_field = 0;
+    r->head_parsed = 1;
+    r->method = p->method;
+    r->http_minor = p->http_minor;
+    r->keep_alive = llhttp_should_keep_alive(p) && !c->w->draining &&
+                    c->served < c->w->cfg->limits.keepalive_requests;
+    int status = request_route(r, p);
+    if (status) {
+        c->error_status = status;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct conn *c = parser_conn(p);
+    struct request *r = c->cur;
+    if (r->body.len + len > r->body_limit) {
+        c->error_status = 413;
+        return -1;
+    }
+    buf_append(&r->body, at, len);
+    c->body_moved = 1;
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    struct conn *c = parser_conn(p);
+    struct request *r = c->cur;
+    c->cur = NULL;
+    c->head_start = NO_HEAD;
+    if (!r->keep_alive)
+        c->closing = 1;
+    request_dispatch(r); /* may finish r at once: do not touch r after */
+    if (c->closing || c->nfifo >= PIPELINE_MAX)
+        return HPE_PAUSED;
+    return 0;
+}
+
+const llhttp_settings_t conn_parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_method = on_method,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+int conn_parse_error_status(struct conn *c, llhttp_errno_t err)
+{
+    if (c->error_status)
+        return c->error_status;
+    switch (err) {
+    case HPE_INVALID_VERSION:
+        return 505;
+    case HPE_INVALID_TRANSFER_ENCODING:
+        return 501;
+    default:
+        return 400;
+    }
+}

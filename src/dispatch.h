@@ -1,0 +1,17 @@
+/* From a parsed head to a handler: validation, routing, automatic answers. */
+#ifndef YH_DISPATCH_H
+#define YH_DISPATCH_H
+
+#include <llhttp.h>
+
+struct request;
+
+/* Validates the head (Host, target, framing, Expect), normalizes the path and
+ * routes it. Returns 0, or a status that ends the connection (400, 413, 417,
+ * 501, 505). 404/405/OPTIONS answers are recorded for request_dispatch(). */
+int request_route(struct request *r, llhttp_t *p);
+
+/* Answers the complete request: the route's handler, or the recorded automatic answer. */
+void request_dispatch(struct request *r);
+
+#endif

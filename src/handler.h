@@ -1,0 +1,30 @@
+/* The handler vtable: one per handler kind (text, json, redirect, echo, ...). */
+#ifndef YH_HANDLER_H
+#define YH_HANDLER_H
+
+#include <yaml.h>
+
+struct cfg_ctx;
+struct route;
+struct request;
+
+struct handler_kind {
+    const char *name;
+    /* Validates the handler's YAML value and builds its state (the configurator,
+     * kept in handlers/NAME_config.c). Returns 0, or -1 after cfg_error(). */
+    int (*configure)(struct cfg_ctx *c, const yaml_node_t *value, struct route *route,
+                     void **state);
+    /* Answers the request, now or later, by ending with resp_finish(). */
+    void (*handle)(struct request *r, const void *state);
+    /* Frees what configure() built. */
+    void (*destroy)(void *state);
+};
+
+/* The handler kind called name, or NULL. */
+const struct handler_kind *handler_find(const char *name);
+/* NULL-terminated list of every handler key (built and planned), for suggestions. */
+extern const char *const handler_names[];
+/* 1 when name is a handler of the contract this build does not provide yet. */
+int handler_is_planned(const char *name);
+
+#endif

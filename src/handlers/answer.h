@@ -1,0 +1,22 @@
+/* A fixed answer (text, json, redirect): status, type, templated body and Location. */
+#ifndef YH_HANDLERS_ANSWER_H
+#define YH_HANDLERS_ANSWER_H
+
+struct tpl;
+struct request;
+
+struct answer {
+    int status;
+    char *content_type;
+    struct tpl *body;     /* constant bodies are sent without copying */
+    struct tpl *location; /* redirect only, else NULL */
+};
+
+/* Returns a zeroed answer; aborts on out-of-memory. */
+struct answer *answer_new(int status, const char *content_type);
+/* The handle() of text, json and redirect. */
+void answer_handle(struct request *r, const void *state);
+/* The destroy() of text, json and redirect. */
+void answer_destroy(void *state);
+
+#endif

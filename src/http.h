@@ -1,0 +1,25 @@
+/* HTTP vocabulary: status texts, the cached Date header, method sets. */
+#ifndef YH_HTTP_H
+#define YH_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Reason phrase for status ("Not Found"); "Unknown" for codes we never send. */
+const char *http_status_text(int status);
+
+/* The IMF-fixdate for time t ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes),
+ * recomputed only when the second changes. */
+const char *http_date(double t);
+
+/* llhttp method number for a name ("GET" -> 1), case-sensitive; -1 if unknown. */
+int http_method_from_name(const char *name, size_t len);
+/* Name of a llhttp method number. */
+const char *http_method_name(int method);
+
+/* Appends "GET, HEAD, POST" for a method mask (OPTIONS too when add_options). */
+void http_append_allow(struct buf *out, uint64_t methods, int add_options);
+
+#endif

@@ -1,0 +1,182 @@
+/* yhttpd command line: serve, test a config (-t), print routes (--routes). */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "worker.h"
+
+#ifndef YH_DEFAULT_CONFIG
+#define YH_DEFAULT_CONFIG "/etc/yhttpd/yhttpd.yaml"
+#endif
+
+enum { OPT_ROUTES = 256 };
+
+struct options {
+    const char *config;
+    int test;
+    int routes;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: yhttpd [-c FILE] [-t | --routes]\n"
+            "  -c, --config FILE  configuration file (default: %s)\n"
+            "  -t, --test         check the configuration, print \"FILE: ok\" or the errors\n"
+            "      --routes       print the compiled route table and exit\n"
+            "  -V, --version      print the version\n"
+            "  -h, --help         this help\n",
+            YH_DEFAULT_CONFIG);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},  {"test", no_argument, NULL, 't'},
+        {"routes", no_argument, NULL, OPT_ROUTES}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    int ch;
+    o->config = YH_DEFAULT_CONFIG;
+    while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 't':
+            o->test = 1;
+            break;
+        case OPT_ROUTES:
+            o->routes = 1;
+            break;
+        case 'V':
+            printf("yhttpd %s\n", PACKAGE_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "yhttpd: unexpected argument `%s`\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static struct config *load_or_report(const char *path)
+{
+    struct buf errors = {0};
+    struct config *cfg = config_load_file(path, &errors);
+    if (!cfg)
+        fwrite(errors.data, 1, errors.len, stderr);
+    buf_free(&errors);
+    return cfg;
+}
+
+/* Binds every listener; returns the fds (caller owns) or NULL after logging. */
+static int *open_listeners(const struct config *cfg)
+{
+    int *fds = calloc(cfg->nlistens, sizeof(*fds));
+    if (!fds)
+        abort();
+    for (size_t i = 0; i < cfg->nlistens; i++) {
+        char err[512];
+        fds[i] = listen_open(&cfg->listens[i], 0, err, sizeof(err));
+        if (fds[i] < 0) {
+            log_error("%s", err);
+            while (i-- > 0)
+                close(fds[i]);
+            free(fds);
+            return NULL;
+        }
+    }
+    return fds;
+}
+
+static void announce(const struct config *cfg)
+{
+    struct buf table = {0};
+    config_print_routes(cfg, &table);
+    fprintf(stderr, "%.*s", (int)table.len, table.data);
+    buf_free(&table);
+    for (size_t i = 0; i < cfg->nlistens; i++) {
+        char url[300];
+        listen_url(&cfg->listens[i], url, sizeof(url));
+        log_info("serving %s on %s/", cfg->path, url);
+    }
+}
+
+static int write_pid_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n", (int)getpid());
+    return fclose(f);
+}
+
+static int serve(struct config *cfg)
+{
+    const char *failed = NULL;
+    if (log_open(cfg, &failed) < 0) {
+        fprintf(stderr, "yhttpd: cannot open log %s: %s\n", failed, strerror(errno));
+        return 1;
+    }
+    int *fds = open_listeners(cfg);
+    if (!fds)
+        return 1;
+    if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0) {
+        log_error("cannot write pid file %s: %s", cfg->pid_file, strerror(errno));
+        return 1;
+    }
+    announce(cfg);
+    struct worker w;
+    if (worker_init(&w, cfg, fds, cfg->nlistens) < 0) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    int status = worker_run(&w);
+    char *pid_file = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
+    worker_destroy(&w);
+    if (pid_file)
+        unlink(pid_file);
+    free(pid_file);
+    log_info("stopped");
+    log_close();
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    struct config *cfg = load_or_report(o.config);
+    if (!cfg)
+        return 1;
+    int status = 0;
+    if (o.test) {
+        printf("%s: ok\n", o.config);
+    } else if (o.routes) {
+        struct buf table = {0};
+        config_print_routes(cfg, &table);
+        fwrite(table.data, 1, table.len, stdout);
+        buf_free(&table);
+    } else {
+        status = serve(cfg);
+    }
+    config_unref(cfg);
+    return status;
+}

@@ -1,0 +1,85 @@
+/* A request in flight and the answer being built for it. */
+#ifndef YH_REQUEST_H
+#define YH_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "router.h"
+#include "template.h"
+
+#define REQ_MAX_HEADERS 100
+
+struct conn;
+struct config;
+struct route;
+
+struct request {
+    struct conn *conn;
+    struct request *next; /* the connection's FIFO, in arrival order */
+    struct config *cfg;   /* a reference: the table this request started on */
+
+    /* parsed request; spans point into the connection's input buffer until
+     * request_detach() copies them into head_copy */
+    int method; /* llhttp method number */
+    int http_minor;
+    yh_span method_name, target, path, query;
+    struct http_header headers[REQ_MAX_HEADERS];
+    size_t nheaders;
+    yh_span host;
+    const char *head_base; /* where the spans point; head_copy.data once detached */
+    struct buf head_copy;
+    struct buf path_buf; /* normalized path storage */
+    struct buf body;
+    uint64_t body_limit;
+    double start;
+
+    const struct route *route;
+    struct router_match match;
+    int auto_status; /* 404, 405 or 204 (OPTIONS) answered without a handler */
+
+    unsigned keep_alive : 1;  /* the client allows it and so do we */
+    unsigned head_only : 1;   /* HEAD: headers as for GET, no body */
+    unsigned done : 1;        /* resp_finish() was called */
+    unsigned head_parsed : 1; /* on_headers_complete has run */
+    unsigned detached : 1;
+
+    /* the answer */
+    int status;
+    struct buf resp_head;
+    struct buf resp_body;
+    const char *body_ptr; /* the bytes written as the body: resp_body or static */
+    size_t body_len;
+    size_t sent; /* bytes of head + body already written */
+};
+
+/* Starts the answer: status line, Server, Date. Resets anything built before. */
+void resp_begin(struct request *r, int status);
+/* Adds a header line; name and value must not contain CR or LF. */
+void resp_header(struct request *r, const char *name, const char *value, size_t vlen);
+/* Buffer to render a dynamic body into. */
+struct buf *resp_body_buf(struct request *r);
+/* Uses bytes that outlive the request (e.g. a route's constant text) as the body. */
+void resp_body_static(struct request *r, const char *p, size_t n);
+/* Completes the head (Content-Length, route headers, Connection) and queues the
+ * answer for writing in request order. May be called later from any loop callback. */
+void resp_finish(struct request *r);
+/* A complete small text/plain error answer ("404 Not Found\n"). */
+void resp_error(struct request *r, int status);
+
+/* Fills a template context from the request. */
+void request_tpl_ctx(const struct request *r, struct tpl_ctx *ctx);
+/* The first header called name (case-insensitive), or NULL. */
+const struct http_header *request_header(const struct request *r, const char *name);
+/* Copies every span into the request's own storage so the connection's input
+ * buffer may move; used before a request outlives the read that brought it. */
+void request_detach(struct request *r);
+/* Moves every span pointing into [from, from + len) to the same offset from to. */
+void request_rebase(struct request *r, const char *from, const char *to, size_t len);
+/* Clears a request for reuse, keeping its buffers' storage (big ones are freed). */
+void request_reset(struct request *r);
+/* Frees a request and its buffers. */
+void request_destroy(struct request *r);
+
+#endif

@@ -1,0 +1,153 @@
+/* Building answers: status line, headers, body; queued in request order. */
+#include <ev.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "request.h"
+#include "worker.h"
+
+void resp_begin(struct request *r, int status)
+{
+    struct buf *h = &r->resp_head;
+    r->status = status;
+    h->len = 0;
+    r->resp_body.len = 0;
+    r->body_ptr = NULL;
+    r->body_len = 0;
+    buf_reserve(h, 256);
+    buf_puts(h, "HTTP/1.1 ");
+    buf_put_u64(h, (unsigned)status);
+    buf_putc(h, ' ');
+    buf_puts(h, http_status_text(status));
+    buf_puts(h, "\r\n");
+    if (r->cfg->server_header) {
+        buf_puts(h, "Server: ");
+        buf_puts(h, r->cfg->server_header);
+        buf_puts(h, "\r\n");
+    }
+    buf_puts(h, "Date: ");
+    buf_append(h, http_date(ev_now(EV_DEFAULT_UC)), 29);
+    buf_puts(h, "\r\n");
+}
+
+/* Header values come from templates and requests: controls would split the
+ * header block, so they are percent-encoded (harmless, and right in a URL). */
+static void append_header_value(struct buf *h, const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            buf_printf(h, "%%%02X", c);
+        else
+            buf_putc(h, (char)c);
+    }
+}
+
+void resp_header(struct request *r, const char *name, const char *value, size_t vlen)
+{
+    struct buf *h = &r->resp_head;
+    buf_puts(h, name);
+    buf_puts(h, ": ");
+    append_header_value(h, value, vlen);
+    buf_puts(h, "\r\n");
+}
+
+struct buf *resp_body_buf(struct request *r)
+{
+    r->body_ptr = NULL;
+    return &r->resp_body;
+}
+
+void resp_body_static(struct request *r, const char *p, size_t n)
+{
+    r->body_ptr = p;
+    r->body_len = n;
+}
+
+static void append_route_headers(struct request *r)
+{
+    const struct route *route = r->route;
+    if (!route || route->nheaders == 0)
+        return;
+    struct tpl_ctx ctx;
+    request_tpl_ctx(r, &ctx);
+    for (size_t i = 0; i < route->nheaders; i++) {
+        const struct route_header *rh = &route->headers[i];
+        size_t n;
+        const char *constant = tpl_constant(rh->value, &n);
+        if (constant) {
+            resp_header(r, rh->name, constant, n);
+            continue;
+        }
+        /* One loop per process: a static scratch buffer is safe and never freed. */
+        static struct buf scratch;
+        scratch.len = 0;
+        tpl_render(rh->value, &ctx, &scratch);
+        resp_header(r, rh->name, scratch.data, scratch.len);
+    }
+}
+
+static int status_has_body(int status)
+{
+    return status >= 200 && status != 204 && status != 304;
+}
+
+void resp_finish(struct request *r)
+{
+    struct buf *h = &r->resp_head;
+    if (!r->body_ptr) {
+        r->body_ptr = r->resp_body.data;
+        r->body_len = r->resp_body.len;
+    }
+    if (!status_has_body(r->status)) {
+        r->body_len = 0;
+    } else {
+        buf_puts(h, "Content-Length: ");
+        buf_put_u64(h, r->body_len);
+        buf_puts(h, "\r\n");
+    }
+    append_route_headers(r);
+    if (the_worker && the_worker->draining)
+        r->keep_alive = 0;
+    if (!r->keep_alive)
+        buf_puts(h, "Connection: close\r\n");
+    else if (r->http_minor == 0)
+        buf_puts(h, "Connection: keep-alive\r\n");
+    buf_puts(h, "\r\n");
+    r->done = 1;
+    conn_response_ready(r);
+}
+
+void resp_error(struct request *r, int status)
+{
+    resp_begin(r, status);
+    resp_header(r, "Content-Type", "text/plain; charset=utf-8", 25);
+    struct buf *b = resp_body_buf(r);
+    buf_printf(b, "%d %s\n", status, http_status_text(status));
+    resp_finish(r);
+}
+
+void request_tpl_ctx(const struct request *r, struct tpl_ctx *ctx)
+{
+    ctx->vars = r->match.vars;
+    ctx->nvars = r->match.nvars;
+    ctx->method = r->method_name;
+    ctx->path = r->path;
+    ctx->query = r->query;
+    const char *peer = conn_peer(r->conn);
+    ctx->remote_addr = (yh_span){peer, strlen(peer)};
+    ctx->host = r->host;
+    ctx->headers = r->headers;
+    ctx->nheaders = r->nheaders;
+}
+
+const struct http_header *request_header(const struct request *r, const char *name)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (span_ieq(r->headers[i].name, name))
+            return &r->headers[i];
+    return NULL;
+}
