@@ -232,6 +232,16 @@ static void on_quit_signal(struct ev_loop *loop, ev_signal *s, int revents)
     abort_all(w);
 }
 
+static int same_listeners(const struct config *a, const struct config *b)
+{
+    if (a->nlistens != b->nlistens)
+        return 0;
+    for (size_t i = 0; i < a->nlistens; i++)
+        if (strcmp(a->listens[i].text, b->listens[i].text) != 0)
+            return 0;
+    return 1;
+}
+
 static void on_reload_signal(struct ev_loop *loop, ev_signal *s, int revents)
 {
     struct worker *w = s->data;
@@ -243,8 +253,11 @@ static void on_reload_signal(struct ev_loop *loop, ev_signal *s, int revents)
         return;
     }
     buf_free(&errors);
-    if (next->nlistens != w->cfg->nlistens)
+    if (!same_listeners(next, w->cfg))
         log_warn("reload: listen addresses changed; restart to apply them");
+    const char *failed = NULL;
+    if (log_open(next, &failed) < 0)
+        log_error("reload: cannot open log %s: %s; keeping the old logs", failed, strerror(errno));
     worker_set_config(w, next);
     config_unref(next);
     log_info("reloaded %s: %zu route(s)", w->cfg->path, w->cfg->nroutes);

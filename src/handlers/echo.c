@@ -31,6 +31,23 @@ static void json_query_part(struct buf *b, const char *p, size_t n)
     free(tmp);
 }
 
+/* 1 when the raw query name [name, name + n) appears before `before`. */
+static int query_name_seen(yh_span q, const char *before, const char *name, size_t n)
+{
+    const char *p = q.p;
+    while (p < before) {
+        const char *amp = memchr(p, '&', (size_t)(before - p));
+        const char *stop = amp ? amp : before;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        size_t len = (size_t)((eq ? eq : stop) - p);
+        if (stop > p && len == n && memcmp(p, name, n) == 0)
+            return 1;
+        p = stop + 1;
+    }
+    return 0;
+}
+
+/* The query as an object of decoded names and values; the first value of a name wins. */
 static void echo_query(struct buf *b, yh_span q)
 {
     buf_puts(b, "\"query\":{");
@@ -40,7 +57,8 @@ static void echo_query(struct buf *b, yh_span q)
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (stop > p) {
+        size_t name_len = (size_t)((eq ? eq : stop) - p);
+        if (stop > p && !query_name_seen(q, p, p, name_len)) {
             if (!first)
                 buf_putc(b, ',');
             first = 0;
