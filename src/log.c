@@ -20,7 +20,8 @@ static struct {
     enum log_level level;
     int access_fd; /* -1: off */
     enum log_format format;
-    struct buf pending;
+    struct buf pending;      /* access log lines of this loop iteration */
+    struct buf error_lines;  /* debug/info/warn lines of this loop iteration */
 } logs = {.error_fd = 2, .level = LOG_INFO, .access_fd = 1, .format = LOG_COMBINED};
 
 static int open_log_file(const char *path)
@@ -66,6 +67,7 @@ void log_close(void)
     replace_fd(&logs.error_fd, 2);
     replace_fd(&logs.access_fd, -1);
     buf_free(&logs.pending);
+    buf_free(&logs.error_lines);
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -98,7 +100,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     n = m < 0 ? n : (n + (size_t)m < sizeof(line) - 1 ? n + (size_t)m : sizeof(line) - 2);
     line[n++] = '\n';
-    write_all(logs.error_fd, line, n);
+    /* Errors go out at once so the last words before a crash are never lost. */
+    if (level == LOG_ERROR) {
+        log_flush();
+        write_all(logs.error_fd, line, n);
+        return;
+    }
+    buf_append(&logs.error_lines, line, n);
+    if (logs.error_lines.len >= ACCESS_FLUSH_AT)
+        log_flush();
 }
 
 /* Appends a header value for a quoted log field, escaping quotes and controls. */
@@ -207,9 +217,11 @@ void log_access(const struct request *r, double now)
 
 void log_flush(void)
 {
-    if (logs.pending.len == 0)
-        return;
-    if (logs.access_fd >= 0)
+    if (logs.error_lines.len) {
+        write_all(logs.error_fd, logs.error_lines.data, logs.error_lines.len);
+        logs.error_lines.len = 0;
+    }
+    if (logs.pending.len && logs.access_fd >= 0)
         write_all(logs.access_fd, logs.pending.data, logs.pending.len);
     logs.pending.len = 0;
 }

@@ -1,5 +1,6 @@
-/* The error log and the access log. The access log is buffered and written
- * once per loop iteration (log_flush), never a write per request. */
+/* The error log and the access log. Both are buffered and written once per
+ * loop iteration (log_flush), never a write per request; error-level lines
+ * are written at once. */
 #ifndef YH_LOG_H
 #define YH_LOG_H
 
