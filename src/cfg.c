@@ -11,11 +11,8 @@
 #include "suggest.h"
 #include "units.h"
 
-static int cfg_verror(struct cfg_ctx *c, const yaml_node_t *node, size_t extra_col, const char *fmt,
-                      va_list ap)
+static int cfg_verror(struct cfg_ctx *c, size_t line, size_t col, const char *fmt, va_list ap)
 {
-    size_t line = node ? node->start_mark.line + 1 : 1;
-    size_t col = node ? node->start_mark.column + 1 + extra_col : 1;
     buf_printf(c->errors, "%s:%zu:%zu: ", c->name, line, col);
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -29,22 +26,107 @@ int cfg_error(struct cfg_ctx *c, const yaml_node_t *node, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    cfg_verror(c, node, 0, fmt, ap);
+    cfg_verror(c, node ? node->start_mark.line + 1 : 1, node ? node->start_mark.column + 1 : 1, fmt,
+               ap);
     va_end(ap);
     return -1;
 }
 
+/* A cursor over the source that counts lines and columns as libyaml does (in characters). */
+struct src_pos {
+    const char *s;
+    size_t n, i, line, col;
+};
+
+static void pos_advance(struct src_pos *p, size_t bytes)
+{
+    for (; bytes > 0 && p->i < p->n; bytes--, p->i++) {
+        unsigned char ch = (unsigned char)p->s[p->i];
+        if (ch == '\n') {
+            p->line++;
+            p->col = 0;
+        } else if ((ch & 0xc0) != 0x80) {
+            p->col++;
+        }
+    }
+}
+
+static size_t utf8_len(unsigned long cp)
+{
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* Consumes one double-quoted escape; returns the decoded bytes it stands for. */
+static size_t pos_escape(struct src_pos *p)
+{
+    char e = p->i + 1 < p->n ? p->s[p->i + 1] : 0;
+    size_t hex = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+    if (hex && p->i + 2 + hex <= p->n) {
+        char digits[9] = {0};
+        memcpy(digits, p->s + p->i + 2, hex);
+        pos_advance(p, 2 + hex);
+        return utf8_len(strtoul(digits, NULL, 16));
+    }
+    pos_advance(p, 2);
+    return e == '\n' ? 0 : 1;
+}
+
+/* Walks a block scalar (| or >): content lines lose their indentation. */
+static void locate_block(struct src_pos *p, size_t offset)
+{
+    while (p->i < p->n && p->s[p->i] != '\n')
+        pos_advance(p, 1);
+    pos_advance(p, 1);
+    size_t indent = 0;
+    while (p->i + indent < p->n && p->s[p->i + indent] == ' ')
+        indent++;
+    for (size_t decoded = 0; p->i < p->n && decoded < offset; decoded++) {
+        int at_line_start = p->col == 0;
+        if (at_line_start)
+            pos_advance(p, indent);
+        pos_advance(p, 1);
+    }
+    if (p->col == 0)
+        pos_advance(p, indent);
+}
+
+/* Walks a flow scalar (plain or quoted) to the decoded byte offset. */
+static void locate_flow(struct src_pos *p, int style, size_t offset)
+{
+    if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+        pos_advance(p, 1);
+    size_t decoded = 0;
+    while (p->i < p->n && decoded < offset) {
+        char ch = p->s[p->i];
+        if (style == YAML_DOUBLE_QUOTED_SCALAR_STYLE && ch == '\\') {
+            decoded += pos_escape(p);
+        } else if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE && ch == '\'') {
+            pos_advance(p, 2);
+            decoded++;
+        } else if (ch == '\n') {
+            pos_advance(p, 1); /* a folded line break: one space, indentation dropped */
+            while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t'))
+                pos_advance(p, 1);
+            decoded++;
+        } else {
+            pos_advance(p, 1);
+            decoded++;
+        }
+    }
+}
+
 int cfg_error_at(struct cfg_ctx *c, const yaml_node_t *node, size_t offset, const char *fmt, ...)
 {
-    /* Quoted scalars start at the quote; the text starts one column later. */
-    size_t quote = node && node->type == YAML_SCALAR_NODE && !cfg_is_plain(node) &&
-                           (node->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                            node->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
-                       ? 1
-                       : 0;
+    struct src_pos p = {c->src, c->src ? c->srclen : 0, node->start_mark.index,
+                        node->start_mark.line, node->start_mark.column};
+    int style = node->type == YAML_SCALAR_NODE ? (int)node->data.scalar.style : 0;
+    if (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE)
+        locate_block(&p, offset);
+    else
+        locate_flow(&p, style, offset);
     va_list ap;
     va_start(ap, fmt);
-    cfg_verror(c, node, offset + quote, fmt, ap);
+    cfg_verror(c, p.line + 1, p.col + 1, fmt, ap);
     va_end(ap);
     return -1;
 }

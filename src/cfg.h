@@ -13,6 +13,8 @@ struct route;
 /* The state of one load: the YAML document and the error list. */
 struct cfg_ctx {
     const char *name;
+    const char *src; /* the document's bytes, to place errors inside scalars */
+    size_t srclen;
     yaml_document_t *doc;
     struct buf *errors;
     int nerrors;

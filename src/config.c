@@ -295,7 +295,7 @@ struct config *config_load_bytes(const char *name, const char *data, size_t len,
 {
     yaml_parser_t parser;
     yaml_document_t doc;
-    struct cfg_ctx c = {.name = name, .doc = &doc, .errors = errors};
+    struct cfg_ctx c = {.name = name, .src = data, .srclen = len, .doc = &doc, .errors = errors};
     struct config *cfg = calloc(1, sizeof(*cfg));
     if (!cfg)
         abort();

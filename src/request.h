@@ -28,7 +28,6 @@ struct request {
     struct http_header headers[REQ_MAX_HEADERS];
     size_t nheaders;
     yh_span host;
-    const char *head_base; /* where the spans point; head_copy.data once detached */
     struct buf head_copy;
     struct buf path_buf; /* normalized path storage */
     struct buf body;
