@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "cfg.h"
 #include "config_routes.h"
 #include "listen.h"
+#include "privdrop.h"
 
 static const char *const top_keys[] = {"listen",     "workers",       "user",   "group",
                                        "pid_file",   "server_header", "limits", "timeouts",
@@ -24,7 +26,7 @@ static const char *const error_log_keys[] = {"path", "level", NULL};
 static void config_defaults(struct config *cfg)
 {
     cfg->refs = 1;
-    cfg->workers = 0;
+    cfg->workers = -1;
     cfg->server_header = strdup("yhttpd");
     cfg->limits.header_size = 8 * 1024;
     cfg->limits.body_size = 1024 * 1024;
@@ -74,20 +76,28 @@ static int load_listen(struct cfg_ctx *c, struct config *cfg, const yaml_node_t 
 static int load_workers(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *node)
 {
     const char *s = cfg_scalar(node);
-    uint64_t n;
-    /* Pre-fork lands with the operations work; until then say so plainly. */
-    if (s && strcmp(s, "auto") == 0)
-        return cfg_error(c, node,
-                         "workers: pre-fork workers are not available in this version; "
-                         "use workers: 0");
-    if (cfg_uint(c, node, 0, 1024, &n) < 0)
-        return -1;
-    if (n != 0)
-        return cfg_error(c, node,
-                         "workers: pre-fork workers are not available in this version; "
-                         "use workers: 0");
-    cfg->workers = 0;
+    uint64_t n = 0;
+    if (s && cfg_is_plain(node) && strcmp(s, "auto") == 0) {
+        cfg->workers = -1;
+        return 0;
+    }
+    char *end = NULL;
+    if (s && cfg_is_plain(node) && s[0] >= '0' && s[0] <= '9')
+        n = strtoull(s, &end, 10);
+    if (!end || *end || n > 1024)
+        return cfg_error(c, node, "workers: expected 0 (one process), a count up to 1024, or auto");
+    cfg->workers = (int)n;
     return 0;
+}
+
+/* Resolved at load so a missing user is an error with its line, not a dead worker. */
+static int load_run_as(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *root)
+{
+    char err[256];
+    if (privdrop_resolve(cfg->user, cfg->group, &cfg->run_as, err, sizeof(err)) == 0)
+        return 0;
+    yaml_node_t *at = cfg_get(c, root, cfg->group && strstr(err, "group") ? "group" : "user");
+    return cfg_error(c, at ? at : root, "%s", err);
 }
 
 static int load_server_header(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *node)
@@ -250,6 +260,8 @@ static int load_root(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *r
         rc |= load_workers(c, cfg, v);
     rc |= load_optional_string(c, root, "user", &cfg->user);
     rc |= load_optional_string(c, root, "group", &cfg->group);
+    if (rc == 0)
+        rc |= load_run_as(c, cfg, root);
     rc |= load_optional_string(c, root, "pid_file", &cfg->pid_file);
     if ((v = cfg_get(c, root, "server_header")))
         rc |= load_server_header(c, cfg, v);
@@ -376,4 +388,12 @@ void config_unref(struct config *c)
     free(c->access_log.path);
     free(c->error_log.path);
     free(c);
+}
+
+int config_worker_count(const struct config *c)
+{
+    if (c->workers >= 0)
+        return c->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
 }

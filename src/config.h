@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "privdrop.h"
 #include "router.h"
 #include "template.h"
 
@@ -48,7 +49,8 @@ struct config {
     size_t nlistens;
     int workers; /* 0 = single process; -1 = auto */
     char *user, *group, *pid_file;
-    char *server_header; /* NULL: send no Server header */
+    struct run_as run_as; /* who workers run as (resolved only when started as root) */
+    char *server_header;  /* NULL: send no Server header */
     struct {
         uint64_t header_size, body_size, connections, keepalive_requests;
     } limits;
@@ -81,6 +83,9 @@ struct config *config_load_file(const char *path, struct buf *errors);
 /* Reference counting: requests in flight keep the config they started on. */
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
+
+/* The number of worker processes: `workers:`, with auto = online CPUs (0 = single process). */
+int config_worker_count(const struct config *c);
 
 /* Writes the route table (methods, pattern, handler, source line) as text. */
 void config_print_routes(const struct config *c, struct buf *out);

@@ -240,9 +240,12 @@ static void update_timeout(struct conn *c)
         tlist_enter(&waits[WAIT_HEADER], &c->tn);
     else if (c->fifo_head)
         tlist_remove(&c->tn); /* a handler is working: its own timeouts apply */
+    else if (c->got_bytes)
+        tlist_touch(&waits[WAIT_KEEPALIVE], &c->tn); /* a request came and went: idle anew */
     else
         tlist_enter(&waits[WAIT_KEEPALIVE], &c->tn);
     c->body_moved = 0;
+    c->got_bytes = 0;
 }
 
 static void update_reading(struct conn *c)
@@ -324,6 +327,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
         }
     }
     c->in.len += (size_t)n;
+    c->got_bytes = n > 0;
     conn_service(c);
 }
 

@@ -38,6 +38,7 @@ struct conn {
     unsigned lingering : 1;  /* our side shut down, draining the client's bytes */
     unsigned in_field : 1;   /* the last header callback was a field name */
     unsigned body_moved : 1; /* body bytes arrived in this read */
+    unsigned got_bytes : 1;  /* this read brought bytes (restarts the keep-alive wait) */
     char peer[48];
 };
 

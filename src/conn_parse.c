@@ -135,7 +135,8 @@ static int on_message_complete(llhttp_t *p)
     struct request *r = c->cur;
     c->cur = NULL;
     c->head_start = NO_HEAD;
-    if (!r->keep_alive)
+    /* A stop that began while this request was read makes it the last one. */
+    if (!r->keep_alive || c->w->draining)
         c->closing = 1;
     request_dispatch(r); /* may finish r at once: do not touch r after */
     if (c->closing || c->nfifo >= PIPELINE_MAX)
@@ -158,12 +159,11 @@ int conn_parse_error_status(struct conn *c, llhttp_errno_t err)
 {
     if (c->error_status)
         return c->error_status;
-    switch (err) {
-    case HPE_INVALID_VERSION:
+    /* A well-formed but unsupported version is 505; broken framing around it
+     * ("Expected CRLF after version", a bare LF) is a plain 400. Unknown
+     * transfer codings were already answered 501 by request_route(). */
+    const char *reason = llhttp_get_error_reason(&c->parser);
+    if (err == HPE_INVALID_VERSION && reason && !strstr(reason, "Expected"))
         return 505;
-    case HPE_INVALID_TRANSFER_ENCODING:
-        return 501;
-    default:
-        return 400;
-    }
+    return 400;
 }

@@ -20,8 +20,8 @@ static struct {
     enum log_level level;
     int access_fd; /* -1: off */
     enum log_format format;
-    struct buf pending;      /* access log lines of this loop iteration */
-    struct buf error_lines;  /* debug/info/warn lines of this loop iteration */
+    struct buf pending;     /* access log lines of this loop iteration */
+    struct buf error_lines; /* debug/info/warn lines of this loop iteration */
 } logs = {.error_fd = 2, .level = LOG_INFO, .access_fd = 1, .format = LOG_COMBINED};
 
 static int open_log_file(const char *path)
@@ -224,4 +224,13 @@ void log_flush(void)
     if (logs.pending.len && logs.access_fd >= 0)
         write_all(logs.access_fd, logs.pending.data, logs.pending.len);
     logs.pending.len = 0;
+}
+
+void log_chown(uid_t uid, gid_t gid)
+{
+    /* Workers reopen by path after rotation: the files must be theirs to open. */
+    if (logs.error_fd > 2 && fchown(logs.error_fd, uid, gid) < 0)
+        log_warn("chown of the error log: %s", strerror(errno));
+    if (logs.access_fd > 2 && fchown(logs.access_fd, uid, gid) < 0)
+        log_warn("chown of the access log: %s", strerror(errno));
 }

@@ -4,6 +4,8 @@
 #ifndef YH_LOG_H
 #define YH_LOG_H
 
+#include <sys/types.h>
+
 #include "config.h"
 
 struct request;
@@ -11,6 +13,8 @@ struct request;
 /* Opens (or reopens) the logs a config names. Returns 0, or -1 with errno set
  * and the failing path in *failed. On failure the previous logs stay in use. */
 int log_open(const struct config *cfg, const char **failed);
+/* Gives the open log files to the workers' user (after a reopen as root). */
+void log_chown(uid_t uid, gid_t gid);
 /* Closes log files (stdout/stderr stay). */
 void log_close(void);
 

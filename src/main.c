@@ -11,6 +11,9 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "master.h"
+#include "notify.h"
+#include "privdrop.h"
 #include "worker.h"
 
 #ifndef YH_DEFAULT_CONFIG
@@ -127,6 +130,32 @@ static int write_pid_file(const char *path)
     return fclose(f);
 }
 
+/* workers: 0 — this process binds, drops privileges and serves. */
+static int serve_single(struct config *cfg)
+{
+    int activated = notify_listen_fds();
+    int *fds = activated ? calloc((size_t)activated, sizeof(int)) : open_listeners(cfg);
+    if (!fds)
+        return 1;
+    for (int i = 0; i < activated; i++)
+        fds[i] = 3 + i;
+    char err[256];
+    if (privdrop_apply(&cfg->run_as, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    struct worker w;
+    if (worker_init(&w, cfg, fds, activated ? (size_t)activated : cfg->nlistens, -1) < 0) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    w.activated = activated > 0;
+    notify_ready("running (single process)");
+    int status = worker_run(&w);
+    worker_destroy(&w);
+    return status;
+}
+
 static int serve(struct config *cfg)
 {
     const char *failed = NULL;
@@ -134,22 +163,20 @@ static int serve(struct config *cfg)
         fprintf(stderr, "yhttpd: cannot open log %s: %s\n", failed, strerror(errno));
         return 1;
     }
-    int *fds = open_listeners(cfg);
-    if (!fds)
-        return 1;
     if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0) {
         log_error("cannot write pid file %s: %s", cfg->pid_file, strerror(errno));
         return 1;
     }
-    announce(cfg);
-    struct worker w;
-    if (worker_init(&w, cfg, fds, cfg->nlistens) < 0) {
-        log_error("cannot create the event loop");
-        return 1;
-    }
-    int status = worker_run(&w);
     char *pid_file = cfg->pid_file ? strdup(cfg->pid_file) : NULL;
-    worker_destroy(&w);
+    announce(cfg);
+    int status;
+    if (config_worker_count(cfg) == 0) {
+        status = serve_single(cfg);
+    } else {
+        if (cfg->run_as.drop)
+            log_chown(cfg->run_as.uid, cfg->run_as.gid);
+        status = master_run(cfg);
+    }
     if (pid_file)
         unlink(pid_file);
     free(pid_file);

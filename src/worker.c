@@ -173,7 +173,27 @@ void worker_set_config(struct worker *w, struct config *cfg)
     timeouts_from_config(w);
 }
 
-static void stop_listening(struct worker *w)
+void worker_replace_listeners(struct worker *w, int *fds, size_t n)
+{
+    set_accepting(w, 0);
+    for (size_t i = 0; i < w->nlisten; i++)
+        close(w->listen_fds[i]);
+    free(w->listen_fds);
+    free(w->accept_watchers);
+    w->listen_fds = fds;
+    w->nlisten = n;
+    w->accept_watchers = calloc(n ? n : 1, sizeof(*w->accept_watchers));
+    if (!w->accept_watchers)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        ev_io_init(&w->accept_watchers[i], on_acceptable, fds[i], EV_READ);
+        w->accept_watchers[i].data = w;
+    }
+    if (!w->draining && below_conn_limit(w) && !ev_is_active(&w->accept_resume))
+        set_accepting(w, 1);
+}
+
+void worker_stop_listening(struct worker *w)
 {
     set_accepting(w, 0);
     ev_timer_stop(w->loop, &w->accept_resume);
@@ -183,14 +203,14 @@ static void stop_listening(struct worker *w)
 }
 
 /* Graceful stop: no new connections, idle ones closed, busy ones finish. */
-static void begin_drain(struct worker *w)
+void worker_begin_drain(struct worker *w)
 {
     if (w->draining)
         return;
     w->draining = 1;
     log_info("stopping: draining %zu connection(s), at most %.1f s", w->nconns,
              (double)w->cfg->timeouts.shutdown / 1000.0);
-    stop_listening(w);
+    worker_stop_listening(w);
     struct conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
@@ -204,7 +224,7 @@ static void begin_drain(struct worker *w)
     ev_timer_start(w->loop, &w->shutdown_timer);
 }
 
-static void abort_all(struct worker *w)
+void worker_abort_all(struct worker *w)
 {
     while (w->conns)
         conn_abort(w->conns);
@@ -215,82 +235,10 @@ static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct worker *w = t->data;
     log_warn("shutdown timeout: closing %zu connection(s)", w->nconns);
-    abort_all(w);
+    worker_abort_all(w);
 }
 
-static void on_stop_signal(struct ev_loop *loop, ev_signal *s, int revents)
-{
-    begin_drain(s->data);
-}
-
-static void on_quit_signal(struct ev_loop *loop, ev_signal *s, int revents)
-{
-    struct worker *w = s->data;
-    log_info("SIGQUIT: stopping now");
-    w->draining = 1;
-    stop_listening(w);
-    abort_all(w);
-}
-
-static int same_listeners(const struct config *a, const struct config *b)
-{
-    if (a->nlistens != b->nlistens)
-        return 0;
-    for (size_t i = 0; i < a->nlistens; i++)
-        if (strcmp(a->listens[i].text, b->listens[i].text) != 0)
-            return 0;
-    return 1;
-}
-
-static void on_reload_signal(struct ev_loop *loop, ev_signal *s, int revents)
-{
-    struct worker *w = s->data;
-    struct buf errors = {0};
-    struct config *next = config_load_file(w->cfg->path, &errors);
-    if (!next) {
-        log_error("reload failed, keeping the running config:\n%.*s", (int)errors.len, errors.data);
-        buf_free(&errors);
-        return;
-    }
-    buf_free(&errors);
-    if (!same_listeners(next, w->cfg))
-        log_warn("reload: listen addresses changed; restart to apply them");
-    const char *failed = NULL;
-    if (log_open(next, &failed) < 0)
-        log_error("reload: cannot open log %s: %s; keeping the old logs", failed, strerror(errno));
-    worker_set_config(w, next);
-    config_unref(next);
-    log_info("reloaded %s: %zu route(s)", w->cfg->path, w->cfg->nroutes);
-}
-
-static void on_reopen_signal(struct ev_loop *loop, ev_signal *s, int revents)
-{
-    struct worker *w = s->data;
-    const char *failed = NULL;
-    if (log_open(w->cfg, &failed) < 0)
-        log_error("reopening logs: %s: %s", failed, strerror(errno));
-}
-
-static void init_signals(struct worker *w)
-{
-    struct {
-        ev_signal *watcher;
-        void (*cb)(struct ev_loop *, ev_signal *, int);
-        int signo;
-    } sigs[] = {{&w->sig_term, on_stop_signal, SIGTERM},
-                {&w->sig_int, on_stop_signal, SIGINT},
-                {&w->sig_quit, on_quit_signal, SIGQUIT},
-                {&w->sig_hup, on_reload_signal, SIGHUP},
-                {&w->sig_usr1, on_reopen_signal, SIGUSR1}};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        ev_signal_init(sigs[i].watcher, sigs[i].cb, sigs[i].signo);
-        sigs[i].watcher->data = w;
-        ev_signal_start(w->loop, sigs[i].watcher);
-        ev_unref(w->loop); /* signal watchers alone do not keep the loop alive */
-    }
-}
-
-int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten)
+int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten, int ctl_fd)
 {
     memset(w, 0, sizeof(*w));
     the_worker = w;
@@ -298,19 +246,12 @@ int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nl
     if (!w->loop)
         return -1;
     signal(SIGPIPE, SIG_IGN);
-    w->listen_fds = listen_fds;
-    w->nlisten = nlisten;
     w->free_inbufs = calloc(POOL_INBUFS, sizeof(*w->free_inbufs));
-    w->accept_watchers = calloc(nlisten ? nlisten : 1, sizeof(*w->accept_watchers));
-    if (!w->free_inbufs || !w->accept_watchers)
+    if (!w->free_inbufs)
         abort();
     for (int k = 0; k < WAIT_KINDS; k++)
         tlist_init(&w->waits[k], w->loop, 1.0, conn_expired);
     worker_set_config(w, cfg);
-    for (size_t i = 0; i < nlisten; i++) {
-        ev_io_init(&w->accept_watchers[i], on_acceptable, listen_fds[i], EV_READ);
-        w->accept_watchers[i].data = w;
-    }
     ev_init(&w->accept_resume, on_accept_resume);
     w->accept_resume.data = w;
     ev_init(&w->shutdown_timer, on_shutdown_timeout);
@@ -318,8 +259,8 @@ int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nl
     ev_prepare_init(&w->flush_logs, on_flush_logs);
     ev_prepare_start(w->loop, &w->flush_logs);
     ev_unref(w->loop);
-    init_signals(w);
-    set_accepting(w, 1);
+    worker_init_signals(w, ctl_fd);
+    worker_replace_listeners(w, listen_fds, nlisten);
     return 0;
 }
 
@@ -332,9 +273,15 @@ int worker_run(struct worker *w)
 
 void worker_destroy(struct worker *w)
 {
+    if (ev_is_active(&w->ctl_io)) {
+        ev_ref(w->loop);
+        ev_io_stop(w->loop, &w->ctl_io);
+    }
+    if (w->ctl_io.fd >= 0)
+        close(w->ctl_io.fd);
     while (w->conns)
         conn_abort(w->conns);
-    stop_listening(w);
+    worker_stop_listening(w);
     for (int k = 0; k < WAIT_KINDS; k++)
         tlist_stop(&w->waits[k]);
     while (w->free_requests) {

@@ -23,11 +23,13 @@ struct worker {
     ev_timer accept_resume; /* accepting paused after EMFILE */
     ev_prepare flush_logs;
     ev_signal sig_term, sig_int, sig_quit, sig_hup, sig_usr1;
+    ev_io ctl_io; /* the master's channel (pre-fork mode), fd -1 in single-process mode */
     ev_timer shutdown_timer;
     struct tlist waits[WAIT_KINDS];
     struct conn *conns; /* every open connection (for drain/abort) */
     size_t nconns;
     int accepting;
+    int activated; /* listeners came from socket activation: reloads keep them */
     int draining;
     /* recycled objects: no malloc per request once warm */
     struct request *free_requests;
@@ -39,15 +41,27 @@ struct worker {
 /* The process's worker (one loop per process). */
 extern struct worker *the_worker;
 
-/* Sets up the loop, accept watchers and signals for listen_fds (ownership taken).
- * Returns 0 or -1. */
-int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten);
+/* Sets up the loop, accept watchers and signals for listen_fds (the array and
+ * the fds are taken). ctl_fd is the master's channel, or -1 for a single
+ * process (which then reloads on SIGHUP itself). Returns 0 or -1. */
+int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten, int ctl_fd);
 /* Runs until stopped; returns the exit status. */
 int worker_run(struct worker *w);
 /* Closes everything and frees the worker's memory (the loop too). */
 void worker_destroy(struct worker *w);
 /* Applies a new config's timeouts and route table (in place, no connection closed). */
 void worker_set_config(struct worker *w, struct config *cfg);
+
+/* Swaps the listening sockets (array and fds taken; the old ones are closed). */
+void worker_replace_listeners(struct worker *w, int *fds, size_t n);
+/* Closes the listeners: no new connections. */
+void worker_stop_listening(struct worker *w);
+/* Graceful stop: idle connections close now, busy ones after their answer. */
+void worker_begin_drain(struct worker *w);
+/* Closes every connection and leaves the loop. */
+void worker_abort_all(struct worker *w);
+/* Signals and the master's channel (worker_signals.c). */
+void worker_init_signals(struct worker *w, int ctl_fd);
 
 /* Recycled request objects and input buffers. */
 struct request *worker_request_get(struct worker *w);

@@ -23,6 +23,7 @@ SRCDIR = os.environ.get("YH_SRCDIR", "/work/main")
 HOST = "127.0.0.1"
 IO_TIMEOUT = 3.0          # default bound for one network operation
 START_TIMEOUT = 5.0       # bound for the server to accept connections
+STOP_TIMEOUT = 5.0        # bound for the server to exit after SIGTERM
 TEST_TIMEOUT = 25         # whole-test watchdog (seconds)
 
 _servers = []             # servers started by the current test
@@ -82,8 +83,10 @@ class Server:
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.proc = None
         self.returncode = None
+        self.killed = False
         self.extra_args = list(extra_args)
         self.write_config(config, access_format)
+        _servers.append(self)
         if start:
             self.start()
 
@@ -95,6 +98,10 @@ class Server:
             head.append("listen: %s:%d" % (HOST, self.port))
         if "workers" not in keys:
             head.append("workers: 0")
+        # As root, workers would drop to `nobody`, who cannot read the test's
+        # private temp dir on reload; privilege tests set `user:` themselves.
+        if "user" not in keys and os.geteuid() == 0:
+            head.append("user: root")
         if "access_log" not in keys:
             if access_format:
                 head.append("access_log: {path: %s, format: %s}" % (self.access_log, access_format))
@@ -105,6 +112,7 @@ class Server:
         return "\n".join(head) + "\n" + body
 
     def write_config(self, config, access_format=None):
+        self._last_config = (config, access_format)
         text = self.render(config, access_format)
         tmp = self.config_path + ".tmp"
         with open(tmp, "w") as f:
@@ -113,20 +121,29 @@ class Server:
         return text
 
     def write_raw_config(self, text):
+        self._last_config = None
         with open(self.config_path, "w") as f:
             f.write(text)
 
-    def start(self):
+    def start(self, _attempts=3):
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen([YHTTPD, "-c", self.config_path] + self.extra_args,
                                      stdin=subprocess.DEVNULL, stdout=self.stderr_file,
                                      stderr=self.stderr_file)
-        _servers.append(self)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                self.stderr_file.close()
+                err = self.stderr_text()
+                # free_port() races with other processes: retry on a new port.
+                if (_attempts > 1 and self._last_config is not None
+                        and re.search(r"in use", err, re.I)):
+                    self.port = free_port()
+                    self.write_config(*self._last_config)
+                    return self.start(_attempts - 1)
                 raise TestFailure("server exited with %s at start:\n%s"
-                                  % (self.proc.returncode, self.stderr_text()))
+                                  % (self.proc.returncode, err))
             try:
                 with socket.create_connection((HOST, self.port), timeout=0.5):
                     return self
@@ -152,7 +169,8 @@ class Server:
         return self.returncode
 
     def stop(self):
-        """SIGTERM, wait, SIGKILL fallback.  Returns the exit status."""
+        """SIGTERM (by PID), wait, SIGKILL fallback.  Returns the exit status.
+        The runner fails the test when it is not 0 (see exit_problem)."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -161,8 +179,9 @@ class Server:
             except ProcessLookupError:
                 pass
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self.returncode = self.proc.returncode
@@ -170,7 +189,26 @@ class Server:
             self.stderr_file.close()
         return self.returncode
 
+    def exit_problem(self):
+        """None when the server ended with status 0, else a description with
+        its stderr (sanitizer reports end in a non-zero status)."""
+        if self.proc is None or self.returncode == 0:
+            return None
+        if self.killed:
+            why = "did not exit within %.0fs of SIGTERM (SIGKILLed)" % STOP_TIMEOUT
+        elif self.returncode < 0:
+            why = "killed by signal %s" % signal.Signals(-self.returncode).name
+        else:
+            why = "exit status %d" % self.returncode
+        return "server %s; its stderr:\n    %s" % (
+            why, "\n    ".join(self.stderr_text().rstrip().splitlines()[-40:]) or "(empty)")
+
     def cleanup(self):
+        """Stops the server; the runner checks its exit status and removes
+        the temp dir after the test."""
+        self.stop()
+
+    def remove(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
         if self in _servers:
@@ -513,29 +551,44 @@ def run(namespace, tools=("curl",)):
     signal.signal(signal.SIGALRM, _on_alarm)
     passed = failed = 0
     for name, fn in tests:
-        t0 = time.monotonic()
+        reason = None
         signal.alarm(TEST_TIMEOUT)
         try:
             fn()
             signal.alarm(0)
-            passed += 1
-            print("ok %s (%.2fs)" % (name, time.monotonic() - t0))
         except BaseException as e:  # noqa: B902 - report everything, keep going
             signal.alarm(0)
             if isinstance(e, KeyboardInterrupt):
                 raise
-            failed += 1
             reason = str(e) or e.__class__.__name__
             if not isinstance(e, TestFailure):
                 reason = "%s: %s\n%s" % (e.__class__.__name__, e, traceback.format_exc())
+        # Every server the test started must end with status 0, after the
+        # harness's SIGTERM or the test's own signal: a sanitizer build
+        # reports leaks and errors through a non-zero status.
+        notes = []
+        for s in list(_servers):
+            try:
+                s.stop()
+                problem = s.exit_problem()
+                if problem and reason is None:
+                    reason = "after the test: " + problem
+                elif problem:
+                    notes.append(problem)
+                elif reason is not None:
+                    tail = s.stderr_text().strip().splitlines()[-8:]
+                    if tail:
+                        notes.append("server stderr (last lines):\n    " + "\n    ".join(tail))
+            finally:
+                s.remove()
+        if reason is None:
+            passed += 1
+            print("ok %s" % name)
+        else:
+            failed += 1
             print("FAIL %s: %s" % (name, reason))
-            for s in list(_servers):
-                tail = s.stderr_text().strip().splitlines()[-8:]
-                if tail:
-                    print("  server stderr (last lines):\n    " + "\n    ".join(tail))
-        finally:
-            for s in list(_servers):
-                s.cleanup()
+            for note in notes:
+                print("  " + note)
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(0 if failed == 0 else 1)

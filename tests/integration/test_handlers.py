@@ -225,6 +225,18 @@ def test_echo_json_non_utf8_body_base64():
         eq(base64.b64decode(d["body_base64"]), body)
 
 
+def test_echo_json_chunked_body():
+    with server() as s:
+        r = s.request("POST", "/echo/c", headers=[("Transfer-Encoding", "chunked")],
+                      body=b"3\r\nab\xff\r\n2\r\ncd\r\n0\r\n\r\n")
+        eq(r.status, 200)
+        d = r.json()
+        eq(base64.b64decode(d.get("body_base64", "")), b"ab\xffcd", "chunked non-UTF-8 body")
+        r = s.request("POST", "/echo/c", headers=[("Transfer-Encoding", "chunked")],
+                      body=b"4\r\ntext\r\n0\r\n\r\n")
+        eq(r.json()["body"], "text")
+
+
 def test_echo_json_utf8_body_kept():
     with server() as s:
         r = s.request("POST", "/echo/u", body="grüß \"dich\"\n".encode())

@@ -32,6 +32,14 @@ routes:
       text: "file [{file}]\n"
   - GET /:
       text: "root\n"
+  - GET /rx/{b:\w+}:
+      text: "word {b}\n"
+  - GET /rx/{a:[a-z]+}:
+      text: "lower {a}\n"
+  - GET /rx/{t:.*x}:
+      text: "span-x {t}\n"
+  - GET /rx/{t:.*}:
+      text: "span {t}\n"
 """
 
 
@@ -67,6 +75,14 @@ def test_spanning_regex_takes_multi_segment():
     with server() as s:
         r = s.get("/users/bob/posts/7")
         eq((r.status, r.body), (200, b"tail bob/posts/7\n"))
+
+
+def test_regexes_in_file_order():
+    # Among regexes of one kind, the first written wins (not the narrowest).
+    with server() as s:
+        eq(s.get("/rx/abc").body, b"word abc\n")
+        eq(s.get("/rx/a/b/x").body, b"span-x a/b/x\n")
+        eq(s.get("/rx/a/b/y").body, b"span a/b/y\n")
 
 
 def test_not_found():

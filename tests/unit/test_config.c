@@ -1,5 +1,6 @@
 /* Unit tests for src/config.c and src/config_routes.c: YAML -> validated config. */
 #include <check.h>
+#include <pwd.h>
 #include <llhttp.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -75,7 +76,7 @@ START_TEST(test_minimal_defaults)
     ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0x7f000001);
     ck_assert_uint_eq(cfg->listens[0].addrlen, sizeof(struct sockaddr_in));
 
-    ck_assert_int_eq(cfg->workers, 0);
+    ck_assert_int_eq(cfg->workers, -1); /* auto */
     ck_assert_ptr_null(cfg->user);
     ck_assert_ptr_null(cfg->group);
     ck_assert_ptr_null(cfg->pid_file);
@@ -134,7 +135,7 @@ static const char full_config[] = "listen:\n"
                                   "  - unix:/tmp/yhttpd-test.sock\n"
                                   "workers: 0\n"
                                   "user: www-data\n"
-                                  "group: www-grp\n"
+                                  "group: www-data\n"
                                   "pid_file: /run/yhttpd.pid\n"
                                   "server_header: \"false\"\n"
                                   "limits:\n"
@@ -197,7 +198,7 @@ START_TEST(test_full_config_settings)
 
     ck_assert_int_eq(cfg->workers, 0);
     ck_assert_str_eq(cfg->user, "www-data");
-    ck_assert_str_eq(cfg->group, "www-grp");
+    ck_assert_str_eq(cfg->group, "www-data");
     ck_assert_str_eq(cfg->pid_file, "/run/yhttpd.pid");
     /* quoted "false" is a string, not the boolean */
     ck_assert_str_eq(cfg->server_header, "false");
@@ -580,10 +581,11 @@ static const struct err_case err_cases[] = {
     {"listen: []\n" ROUTES, "1:9", "listen: the list is empty"},
     {"listen: {a: 1}\n" ROUTES, "1:9", "listen: expected an address string, found a mapping"},
     /* workers */
-    {"workers: auto\n" ROUTES, "1:10", "not available in this version"},
-    {"workers: 4\n" ROUTES, "1:10", "not available in this version"},
-    {"workers: -1\n" ROUTES, "1:10", "expected a number from 0 to 1024"},
-    {"workers: many\n" ROUTES, "1:10", "expected a number"},
+    {"workers: 2000\n" ROUTES, "1:10",
+     "workers: expected 0 (one process), a count up to 1024, or auto"},
+    {"workers: \"auto\"\n" ROUTES, "1:10", "workers: expected 0"},
+    {"workers: -1\n" ROUTES, "1:10", "workers: expected 0"},
+    {"workers: many\n" ROUTES, "1:10", "workers: expected 0"},
     /* server_header, strings */
     {"server_header: [a]\n" ROUTES, "1:16", "expected a string, found a list"},
     {"user: ~\n" ROUTES, "1:7", "expected a string, found null"},
@@ -770,7 +772,7 @@ START_TEST(test_multiple_errors)
 {
     const char *yaml = "listen: 127.0.0.1:8080\n"      /* 1 */
                        "listen: 1.2.3.4:5\n"           /* 2: duplicate */
-                       "workers: 3\n"                  /* 3 */
+                       "workers: lots\n"               /* 3 */
                        "limits: {body_size: huge}\n"   /* 4 */
                        "timeouts: {header: 0}\n"       /* 5 */
                        "access_log: rel\n"             /* 6 */
@@ -786,7 +788,7 @@ START_TEST(test_multiple_errors)
     ck_assert_ptr_null(cfg);
     static const char *const want[] = {
         NAME ":2:1: duplicate key `listen`\n",
-        NAME ":3:10: workers: pre-fork workers are not available in this version",
+        NAME ":3:10: workers: expected 0 (one process), a count up to 1024, or auto\n",
         NAME ":4:21: expected a size like",
         NAME ":5:20: timeouts.header: must be more than 0\n",
         NAME ":6:13: expected \"stdout\", \"off\" or an absolute path\n",
@@ -837,6 +839,62 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* ---- workers and privileges ---- */
+
+START_TEST(test_workers_forms)
+{
+    static const struct {
+        const char *yaml;
+        int want;
+    } cases[] = {{"workers: 0\n", 0}, {"workers: 4\n", 4}, {"workers: auto\n", -1}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf yaml = {0};
+        buf_puts(&yaml, cases[i].yaml);
+        buf_puts(&yaml, "routes:\n  - GET /: {text: a}\n");
+        buf_putc(&yaml, 0);
+        struct config *cfg = load_ok(yaml.data);
+        ck_assert_int_eq(cfg->workers, cases[i].want);
+        if (cases[i].want >= 0)
+            ck_assert_int_eq(config_worker_count(cfg), cases[i].want);
+        else
+            ck_assert_int_ge(config_worker_count(cfg), 1);
+        config_unref(cfg);
+        buf_free(&yaml);
+    }
+}
+END_TEST
+
+/* Users are resolved only when started as root (there is nothing to drop otherwise). */
+START_TEST(test_run_as)
+{
+    struct config *cfg = load_ok("user: nobody\nroutes:\n  - GET /: {text: a}\n");
+    ck_assert_int_eq(cfg->run_as.drop, geteuid() == 0);
+    if (geteuid() == 0) {
+        ck_assert_uint_eq(cfg->run_as.uid, getpwnam("nobody")->pw_uid);
+        ck_assert_str_eq(cfg->run_as.name, "nobody");
+    }
+    config_unref(cfg);
+    if (geteuid() != 0)
+        return;
+    cfg = load_ok("routes:\n  - GET /: {text: a}\n");
+    ck_assert_str_eq(cfg->run_as.name, "nobody"); /* root never runs workers implicitly */
+    config_unref(cfg);
+    cfg = load_ok("user: root\nroutes:\n  - GET /: {text: a}\n");
+    ck_assert_uint_eq(cfg->run_as.uid, 0);
+    config_unref(cfg);
+    struct buf err = {0};
+    ck_assert_ptr_null(load("user: no-such-user-yh\nroutes:\n  - GET /: {text: a}\n", &err));
+    ck_assert_msg(strstr(err.data, NAME ":1:7: user `no-such-user-yh` does not exist"), "%s",
+                  err.data);
+    err.len = 0;
+    ck_assert_ptr_null(
+        load("user: nobody\ngroup: no-such-group-yh\nroutes:\n  - GET /: {text: a}\n", &err));
+    ck_assert_msg(strstr(err.data, NAME ":2:8: group `no-such-group-yh` does not exist"), "%s",
+                  err.data);
+    buf_free(&err);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -860,6 +918,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_load_file_missing);
     tcase_add_test(tc, test_load_file_ok_and_error);
     tcase_add_test(tc, test_load_bytes_uses_len);
+    tcase_add_test(tc, test_workers_forms);
+    tcase_add_test(tc, test_run_as);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
