@@ -3,17 +3,18 @@
 
 #include <string.h>
 
-extern const struct handler_kind handler_text, handler_json, handler_redirect, handler_echo;
+extern const struct handler_kind handler_text, handler_json, handler_redirect, handler_echo,
+    handler_health;
 
-static const struct handler_kind *const kinds[] = {&handler_text, &handler_json, &handler_redirect,
-                                                   &handler_echo, NULL};
+static const struct handler_kind *const kinds[] = {
+    &handler_text, &handler_json, &handler_redirect, &handler_echo, &handler_health, NULL};
 
 /* Handlers of the contract (DESIGN.md) that later versions add. */
 static const char *const planned[] = {"files",  "proxy",   "gather", "exec",
                                       "module", "metrics", NULL};
 
-const char *const handler_names[] = {"text",   "json", "redirect", "echo",    "files", "proxy",
-                                     "gather", "exec", "module",   "metrics", NULL};
+const char *const handler_names[] = {"text",  "json",   "redirect", "echo",   "health",  "files",
+                                     "proxy", "gather", "exec",     "module", "metrics", NULL};
 
 const struct handler_kind *handler_find(const char *name)
 {

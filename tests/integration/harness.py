@@ -75,7 +75,8 @@ class Server:
     least `routes:`; listen, workers, access_log and error_log are added
     unless given.  Use as a context manager."""
 
-    def __init__(self, config, start=True, access_format=None, extra_args=()):
+    def __init__(self, config, start=True, access_format=None, extra_args=(), env=None,
+                 wrapper=()):
         self.dir = tempfile.mkdtemp(prefix="yhttpd-it-")
         self.port = free_port()
         self.config_path = os.path.join(self.dir, "yhttpd.yaml")
@@ -85,6 +86,10 @@ class Server:
         self.returncode = None
         self.killed = False
         self.extra_args = list(extra_args)
+        # env: extra environment variables for the server (None values unset);
+        # wrapper: argv prefix that execs the server (its pid stays ours).
+        self.env = env
+        self.wrapper = list(wrapper)
         self.write_config(config, access_format)
         _servers.append(self)
         if start:
@@ -127,9 +132,18 @@ class Server:
 
     def start(self, _attempts=3):
         self.stderr_file = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([YHTTPD, "-c", self.config_path] + self.extra_args,
+        env = None
+        if self.env is not None:
+            env = dict(os.environ)
+            for k, v in self.env.items():
+                if v is None:
+                    env.pop(k, None)
+                else:
+                    env[k] = v
+        self.proc = subprocess.Popen(self.wrapper + [YHTTPD, "-c", self.config_path]
+                                     + self.extra_args,
                                      stdin=subprocess.DEVNULL, stdout=self.stderr_file,
-                                     stderr=self.stderr_file)
+                                     stderr=self.stderr_file, env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -549,13 +563,17 @@ def run(namespace, tools=("curl",)):
              if name.startswith("test_") and callable(fn) and (not only or name in only)]
     tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
     signal.signal(signal.SIGALRM, _on_alarm)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, fn in tests:
         reason = None
+        skip = None
         signal.alarm(TEST_TIMEOUT)
         try:
             fn()
             signal.alarm(0)
+        except Skip as e:
+            signal.alarm(0)
+            skip = str(e) or "skipped"
         except BaseException as e:  # noqa: B902 - report everything, keep going
             signal.alarm(0)
             if isinstance(e, KeyboardInterrupt):
@@ -581,7 +599,10 @@ def run(namespace, tools=("curl",)):
                         notes.append("server stderr (last lines):\n    " + "\n    ".join(tail))
             finally:
                 s.remove()
-        if reason is None:
+        if reason is None and skip is not None:
+            skipped += 1
+            print("skip %s: %s" % (name, skip))
+        elif reason is None:
             passed += 1
             print("ok %s" % name)
         else:
@@ -590,5 +611,6 @@ def run(namespace, tools=("curl",)):
             for note in notes:
                 print("  " + note)
         sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed%s" % (passed, failed,
+                                     ", %d skipped" % skipped if skipped else ""))
     sys.exit(0 if failed == 0 else 1)
