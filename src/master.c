@@ -21,10 +21,12 @@
 #include "master_listen.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "shared_stats.h"
 #include "worker.h"
 
 #define RESPAWN_MAX_DELAY 5.0
 #define QUICK_DEATH       1.0 /* a worker dying sooner than this is "crashing" */
+#define STATUS_EVERY      5.0 /* seconds between STATUS= refreshes */
 
 struct slot {
     pid_t pid; /* 0: not running */
@@ -44,6 +46,7 @@ static struct {
     double stop_deadline;
     unsigned restarts;
     char last_reload[200];
+    double status_at; /* next STATUS= refresh */
 } m;
 
 static double now_seconds(void)
@@ -68,8 +71,9 @@ static void report_status(void)
     size_t up = 0;
     for (size_t i = 0; i < m.nslots; i++)
         up += m.slots[i].pid != 0;
-    notify_status("%zu of %zu workers up; %u restarts; last reload: %s", up, m.nslots, m.restarts,
-                  m.last_reload);
+    notify_status("%zu of %zu workers up; %ld connections; %u restarts; last reload: %s", up,
+                  m.nslots, stats_connections_total(m.nslots), m.restarts, m.last_reload);
+    m.status_at = now_seconds() + STATUS_EVERY;
 }
 
 /* In the child: keep only this slot's sockets and channel, then serve. */
@@ -90,6 +94,7 @@ static void worker_main(size_t index, int ctl)
                 close(l->fds[k]);
     }
     sigprocmask(SIG_UNBLOCK, master_signals(), NULL);
+    stats_bind_slot(index);
     char err[256];
     if (privdrop_apply(&m.cfg->run_as, err, sizeof(err)) < 0) {
         log_error("worker %zu: %s", index, err);
@@ -168,6 +173,7 @@ static void reap_children(void)
             s->pid = 0;
             close(s->ctl);
             s->ctl = -1;
+            stats_reset_slot(i);
             if (m.stopping)
                 break;
             char how[64];
@@ -344,6 +350,8 @@ static int next_timeout_ms(void)
             next = m.slots[i].respawn_at;
     if (m.stopping && (!next || m.stop_deadline < next))
         next = m.stop_deadline;
+    if (!m.stopping && (!next || m.status_at < next))
+        next = m.status_at;
     if (!next)
         return -1;
     return next <= now ? 0 : (int)((next - now) * 1000) + 1;
@@ -377,6 +385,8 @@ static void master_loop(void)
         while (n > 0 && read(m.sigfd, &si, sizeof(si)) == sizeof(si))
             handle_signal((int)si.ssi_signo);
         respawn_due();
+        if (!m.stopping && now_seconds() >= m.status_at)
+            report_status();
         if (m.stopping && now_seconds() >= m.stop_deadline && !all_stopped()) {
             log_warn("workers still running at the deadline: killing them");
             signal_workers(SIGKILL);
@@ -405,6 +415,8 @@ int master_run(struct config *cfg)
     sigprocmask(SIG_BLOCK, master_signals(), NULL);
     m.sigfd = signalfd(-1, master_signals(), SFD_CLOEXEC | SFD_NONBLOCK);
     size_t n = (size_t)config_worker_count(cfg);
+    if (stats_init() < 0)
+        log_warn("no shared memory for statistics: %s", strerror(errno));
     if (m.sigfd < 0 || open_master_listeners(n) < 0) {
         config_unref(m.cfg);
         return 1;

@@ -13,6 +13,7 @@
 #include "conn_internal.h"
 #include "log.h"
 #include "request.h"
+#include "shared_stats.h"
 
 #define INBUF_SIZE       16384
 #define POOL_REQUESTS    256
@@ -92,6 +93,7 @@ void worker_conn_added(struct worker *w, struct conn *c)
         w->conns->prev = c;
     w->conns = c;
     w->nconns++;
+    stats_connections_add(1);
     if (!below_conn_limit(w))
         set_accepting(w, 0);
 }
@@ -105,6 +107,7 @@ void worker_conn_removed(struct worker *w, struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     w->nconns--;
+    stats_connections_add(-1);
     if (w->draining) {
         if (w->nconns == 0)
             ev_break(w->loop, EVBREAK_ALL);
