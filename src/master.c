@@ -413,6 +413,7 @@ int master_run(struct config *cfg)
     m.cfg = config_ref(cfg);
     snprintf(m.last_reload, sizeof(m.last_reload), "none");
     sigprocmask(SIG_BLOCK, master_signals(), NULL);
+    signal(SIGPIPE, SIG_IGN); /* a worker that died mid-reload must not take the master along */
     m.sigfd = signalfd(-1, master_signals(), SFD_CLOEXEC | SFD_NONBLOCK);
     size_t n = (size_t)config_worker_count(cfg);
     if (stats_init() < 0)
