@@ -114,6 +114,12 @@ static void announce(const struct config *cfg)
     config_print_routes(cfg, &table);
     fprintf(stderr, "%.*s", (int)table.len, table.data);
     buf_free(&table);
+    int activated = notify_activation_pending();
+    if (activated > 0) {
+        log_info("serving %s on %d socket-activated listener(s); `listen:` is not used", cfg->path,
+                 activated);
+        return;
+    }
     for (size_t i = 0; i < cfg->nlistens; i++) {
         char url[300];
         listen_url(&cfg->listens[i], url, sizeof(url));

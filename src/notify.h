@@ -15,4 +15,7 @@ void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns how many (0 when none); the fds start at 3. */
 int notify_listen_fds(void);
 
+/* How many sockets socket activation passes to this process, without taking them. */
+int notify_activation_pending(void);
+
 #endif
