@@ -47,6 +47,7 @@ static struct {
     unsigned restarts;
     char last_reload[200];
     double status_at; /* next STATUS= refresh */
+    int unclean_stop; /* a worker crashed or was killed while stopping: exit 1 */
 } m;
 
 static double now_seconds(void)
@@ -174,10 +175,15 @@ static void reap_children(void)
             close(s->ctl);
             s->ctl = -1;
             stats_reset_slot(i);
-            if (m.stopping)
-                break;
             char how[64];
             describe_exit(status, how, sizeof(how));
+            if (m.stopping) {
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                    log_error("worker %zu (pid %d) %s while stopping", i, (int)pid, how);
+                    m.unclean_stop = 1;
+                }
+                break;
+            }
             log_warn("worker %zu (pid %d) %s; respawning", i, (int)pid, how);
             m.restarts++;
             schedule_respawn(s, now);
@@ -432,5 +438,5 @@ int master_run(struct config *cfg)
     free(m.slots);
     close(m.sigfd);
     config_unref(m.cfg);
-    return 0;
+    return m.unclean_stop ? 1 : 0;
 }

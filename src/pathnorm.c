@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-/* Value of one hex digit, or -1. */
-static int hexval(unsigned char c)
+int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -25,8 +24,8 @@ ssize_t percent_decode(const char *in, size_t len, char *out, int plus_is_space)
             /* Both digits must be present: a truncated escape is malformed. */
             if (len - i < 3)
                 return -1;
-            int hi = hexval((unsigned char)in[i + 1]);
-            int lo = hexval((unsigned char)in[i + 2]);
+            int hi = hex_value((unsigned char)in[i + 1]);
+            int lo = hex_value((unsigned char)in[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi << 4 | lo);

@@ -17,4 +17,7 @@ ssize_t path_normalize(const char *in, size_t len, char *out);
  * unless plus_is_space. Returns the output length, or -1 on a malformed %XX. */
 ssize_t percent_decode(const char *in, size_t len, char *out, int plus_is_space);
 
+/* Value of one hex digit, or -1. */
+int hex_value(unsigned char c);
+
 #endif

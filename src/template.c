@@ -1,6 +1,8 @@
 /* "{var}" templates: compiled once into a segment list, rendered per request. */
 #include "template.h"
 
+#include "pathnorm.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,17 +314,6 @@ static void put_value(struct buf *out, const char *s, size_t n, enum tpl_escape 
         buf_append(out, s, n);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int pct_valid(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -330,7 +321,7 @@ static int pct_valid(const char *s, size_t n)
             continue;
         if (i + 2 >= n)
             return 0;
-        if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+        if (hex_value((unsigned char)s[i + 1]) < 0 || hex_value((unsigned char)s[i + 2]) < 0)
             return 0;
         i += 2;
     }
@@ -342,7 +333,8 @@ static unsigned char pct_next(const char *s, size_t *i)
 {
     char c = s[*i];
     if (c == '%') {
-        unsigned char v = (unsigned char)(hexval(s[*i + 1]) << 4 | hexval(s[*i + 2]));
+        unsigned char v = (unsigned char)(hex_value((unsigned char)s[*i + 1]) << 4 |
+                                          hex_value((unsigned char)s[*i + 2]));
         *i += 3;
         return v;
     }

@@ -63,6 +63,26 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
+def wait_for(pred, timeout, step=0.02):
+    """Polls pred until it returns something true or timeout passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def refused(port):
+    """True when nothing accepts connections on HOST:port."""
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return False
+    except OSError:
+        return True
+
+
 def yhttpd_run(args, timeout=10, **kw):
     """Runs the binary to completion (-t, --routes, -V ...)."""
     return subprocess.run([YHTTPD] + list(args), capture_output=True, timeout=timeout, **kw)

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Conn, Server, check, curl_response, eq, parse_all, raw_exchange, run  # noqa: E402
+from harness import Server, check, curl_response, eq, parse_all, raw_exchange, run  # noqa: E402
 
 CONFIG = r"""
 routes:

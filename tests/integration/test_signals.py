@@ -3,12 +3,11 @@
 import os
 import re
 import signal
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HOST, Server, build_request, check, eq, run  # noqa: E402
+from harness import Server, build_request, check, eq, refused, run, wait_for  # noqa: E402
 
 ROUTES = r"""
 routes:
@@ -25,24 +24,6 @@ routes:
   - "* /body":
       echo: body
 """
-
-
-def wait_for(pred, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def refused(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return False
-    except OSError:
-        return True
 
 
 # ------------------------------------------------------------------ TERM / INT / QUIT

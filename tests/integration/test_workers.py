@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HOST, Conn, Server, Skip, build_request, check, eq,  # noqa: E402
-                     free_port, run)
+                     free_port, refused, run, wait_for)
 
 ROUTES = r"""
 routes:
@@ -30,24 +30,6 @@ routes:
 """
 
 ROUTES_TWO = ROUTES.replace(r'"one\n"', r'"two\n"')
-
-
-def wait_for(pred, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def refused(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return False
-    except OSError:
-        return True
 
 
 def children(pid):
