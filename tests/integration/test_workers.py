@@ -16,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (HOST, Conn, Server, Skip, build_request, check, eq,  # noqa: E402
+from harness import (HOST, Conn, Server, Skip, build_request, check, curl, eq,  # noqa: E402
                      free_port, refused, run, wait_for)
 
 ROUTES = r"""
@@ -516,6 +516,56 @@ def test_privilege_drop_to_nobody():
         (again,) = new
         wait_for(lambda: proc_status(again)["Uid"].split()[0] != "0", 1)
         eq(proc_status(again)["Uid"].split(), [str(nobody.pw_uid)] * 4, "respawned worker Uid")
+        eq(get_ok(s), b"one\n")
+
+
+def test_usr1_reopen_with_unprivileged_workers():
+    """logrotate's dance: rename, USR1; the master recreates the file and gives
+    it to the workers' user, who then reopen it by path."""
+    if os.geteuid() != 0:
+        raise Skip("not root: workers would not change user")
+    nobody = pwd.getpwnam("nobody")
+    s = Server(ROUTES, start=False)
+    with s:
+        os.chmod(s.dir, 0o711)  # workers reopen the log by path
+        s.write_config("user: nobody\nworkers: 2\n" + ROUTES)
+        s.start()
+        wait_children(s, 2)
+        eq(get_ok(s), b"one\n")
+        check(wait_for(lambda: "GET /r " in s.access_text(), 2), "first line not logged")
+        os.rename(s.access_log, s.access_log + ".1")
+        s.signal(signal.SIGUSR1)
+        check(wait_for(lambda: os.path.exists(s.access_log), 2), "log not recreated")
+        eq(os.stat(s.access_log).st_uid, nobody.pw_uid, "new log owner")
+        time.sleep(0.2)  # the workers' reopen follows the master's
+        for i in range(8):  # both workers (SO_REUSEPORT spreads connections)
+            eq(get_ok(s, "/r?n=%d" % i), b"one\n")
+        check(wait_for(lambda: s.access_text().count("/r?n=") == 8, 2),
+              "lines after USR1 missing from the new file: %r" % s.access_text())
+        check("ERROR" not in s.stderr_text() and "[error]" not in s.stderr_text(),
+              "errors while reopening: %s" % s.stderr_text()[-500:])
+
+
+def test_unix_socket_and_ipv6_listeners():
+    sock = tempfile.mktemp(prefix="yhttpd-it-", suffix=".sock")
+    port6 = free_port()
+    has_v6 = socket.has_ipv6
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        has_v6 = False
+    listen = ["unix:%s" % sock] + (['"[::1]:%d"' % port6] if has_v6 else [])
+    s = Server(ROUTES, start=False)
+    with s:
+        s.write_config("workers: 2\nlisten:\n  - %s:%d\n" % (HOST, s.port)
+                       + "".join("  - %s\n" % entry for entry in listen) + ROUTES)
+        s.start()
+        for _ in range(4):
+            p = curl("--unix-socket", sock, "http://localhost/r")
+            eq((p.returncode, p.stdout), (0, b"one\n"), "over the unix socket")
+            if has_v6:
+                p = curl("http://[::1]:%d/r" % port6)
+                eq((p.returncode, p.stdout), (0, b"one\n"), "over IPv6")
         eq(get_ok(s), b"one\n")
 
 
