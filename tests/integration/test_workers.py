@@ -524,6 +524,9 @@ def test_usr1_reopen_with_unprivileged_workers():
     it to the workers' user, who then reopen it by path."""
     if os.geteuid() != 0:
         raise Skip("not root: workers would not change user")
+    if not os.stat("/").st_mode & 0o001:
+        # e.g. a chroot whose root is a private mktemp dir: no path is reachable by nobody
+        raise Skip("/ is not searchable by other users here")
     nobody = pwd.getpwnam("nobody")
     s = Server(ROUTES, start=False)
     with s:
