@@ -243,10 +243,10 @@ static void resize_slots(size_t n)
         spawn(i);
 }
 
-static void send_reload(size_t first_new, const struct buf *bytes)
+static void send_reload(size_t count, const struct buf *bytes)
 {
     int fds[CTL_MAX_FDS];
-    for (size_t i = 0; i < first_new && i < m.nslots; i++) {
+    for (size_t i = 0; i < count && i < m.nslots; i++) {
         if (!m.slots[i].pid)
             continue; /* respawns fork from the new config */
         listeners_for_slot(&m.listeners, i, fds);
@@ -316,9 +316,9 @@ static void reload(void)
             log_error("reload: cannot open log %s: %s", failed, strerror(errno));
         struct config *old = m.cfg;
         m.cfg = next;
-        size_t before = m.nslots;
+        /* Running workers switch first; new ones fork from the new config. */
+        send_reload(m.nslots < workers ? m.nslots : workers, &bytes);
         resize_slots(workers);
-        send_reload(before, &bytes);
         config_unref(old);
         snprintf(m.last_reload, sizeof(m.last_reload), "ok (%zu routes)", m.cfg->nroutes);
         log_info("reloaded %s: %zu route(s), %zu worker(s)", m.cfg->path, m.cfg->nroutes, m.nslots);

@@ -270,6 +270,8 @@ def test_reload_changes_worker_count():
         reload_to(s, "workers: 3\n" + ROUTES_TWO)
         three = wait_children(s, 3)
         check(first <= three, "existing workers replaced when growing: %r -> %r" % (first, three))
+        # each worker applies the reload when its channel delivers it
+        check(wait_for(lambda: get_ok(s) == b"two\n", 3), "reload not applied")
         for _ in range(10):
             eq(get_ok(s), b"two\n")
         reload_to(s, "workers: 1\n" + ROUTES)
@@ -277,6 +279,7 @@ def test_reload_changes_worker_count():
         check(one <= three, "shrinking spawned a new worker: %r -> %r" % (three, one))
         check(wait_for(lambda: not any(alive(p) for p in three - one), 3),
               "retired workers still running")
+        check(wait_for(lambda: get_ok(s) == b"one\n", 3), "reload not applied")
         for _ in range(10):
             eq(get_ok(s), b"one\n")
 
