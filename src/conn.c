@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -18,8 +19,9 @@
 #include "request.h"
 #include "worker.h"
 
-#define READ_MIN_ROOM 4096
-#define IOV_BATCH     64
+#define READ_MIN_ROOM  4096
+#define IOV_BATCH      64
+#define SENDFILE_CHUNK (1024 * 1024)
 
 static void conn_service(struct conn *c);
 
@@ -160,7 +162,8 @@ void conn_send_continue(struct request *r)
     (void)n; /* a short send cannot be resumed in order; the client will not wait forever */
 }
 
-/* Collects iovecs for finished answers at the head of the FIFO. */
+/* Collects iovecs for finished answers at the head of the FIFO; a file body
+ * ends the batch (its bytes go out with sendfile). */
 static int gather_output(struct conn *c, struct iovec *iov, int max)
 {
     int n = 0;
@@ -172,6 +175,8 @@ static int gather_output(struct conn *c, struct iovec *iov, int max)
         } else {
             skip -= r->resp_head.len;
         }
+        if (r->body_is_file && !r->head_only)
+            break;
         size_t body = r->head_only ? 0 : r->body_len;
         if (skip < body)
             iov[n++] = (struct iovec){(char *)r->body_ptr + skip, body - skip};
@@ -199,11 +204,38 @@ static void consume_output(struct conn *c, size_t written)
     }
 }
 
+/* Sends the next piece of the FIFO head's file body. Returns bytes sent, or -1 with errno. */
+static ssize_t send_file_body(struct conn *c, struct request *r)
+{
+    size_t done = r->sent - r->resp_head.len;
+    off_t off = r->body_off + (off_t)done;
+    size_t want = r->body_len - done;
+    /* Bounded chunks keep one big download from starving the other connections. */
+    return sendfile(c->fd, r->body_fd, &off, want < SENDFILE_CHUNK ? want : SENDFILE_CHUNK);
+}
+
+static int file_body_due(const struct request *r)
+{
+    return r && r->done && r->body_is_file && !r->head_only && r->sent >= r->resp_head.len &&
+           r->sent < r->resp_head.len + r->body_len;
+}
+
 /* Writes what is ready. Returns 0, 1 when the socket is full, -1 on a dead peer. */
 static int flush_output(struct conn *c)
 {
     struct iovec iov[IOV_BATCH];
     for (;;) {
+        if (file_body_due(c->fifo_head)) {
+            ssize_t w = send_file_body(c, c->fifo_head);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -1;
+            if (w == 0)
+                return -1; /* the file shrank under us: the length we promised is a lie */
+            consume_output(c, (size_t)w);
+            continue;
+        }
         int n = gather_output(c, iov, IOV_BATCH);
         if (n == 0) {
             consume_output(c, 0); /* empty answers (HEAD of nothing) still finish */

@@ -87,6 +87,13 @@ const char *http_status_text(int status)
     }
 }
 
+void http_format_date(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
 const char *http_date(double t)
 {
     static char cached[32];

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -13,6 +14,9 @@ const char *http_status_text(int status);
 /* The IMF-fixdate for time t ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes),
  * recomputed only when the second changes. */
 const char *http_date(double t);
+
+/* Formats any time as an IMF-fixdate (Last-Modified and friends). */
+void http_format_date(time_t t, char out[32]);
 
 /* llhttp method number for a name ("GET" -> 1), case-sensitive; -1 if unknown. */
 int http_method_from_name(const char *name, size_t len);

@@ -67,6 +67,8 @@ static void trim_buf(struct buf *b)
 void request_reset(struct request *r)
 {
     struct buf keep[5] = {r->head_copy, r->path_buf, r->body, r->resp_head, r->resp_body};
+    if (r->body_release)
+        r->body_release(r->body_release_arg);
     if (r->cfg)
         config_unref(r->cfg);
     memset(r, 0, sizeof(*r));

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "router.h"
@@ -50,6 +51,11 @@ struct request {
     struct buf resp_body;
     const char *body_ptr; /* the bytes written as the body: resp_body or static */
     size_t body_len;
+    unsigned body_is_file : 1; /* the body is body_len bytes of body_fd from body_off */
+    int body_fd;
+    off_t body_off;
+    void (*body_release)(void *arg); /* called when the request is recycled */
+    void *body_release_arg;
     size_t sent; /* bytes of head + body already written */
 };
 
@@ -61,6 +67,10 @@ void resp_header(struct request *r, const char *name, const char *value, size_t 
 struct buf *resp_body_buf(struct request *r);
 /* Uses bytes that outlive the request (e.g. a route's constant text) as the body. */
 void resp_body_static(struct request *r, const char *p, size_t n);
+/* Sends len bytes of fd from off as the body (with sendfile); release(arg)
+ * runs when the request is recycled, so fd stays open while it is sent. */
+void resp_body_file(struct request *r, int fd, off_t off, size_t len, void (*release)(void *),
+                    void *arg);
 /* Completes the head (Content-Length, route headers, Connection) and queues the
  * answer for writing in request order. May be called later from any loop callback. */
 void resp_finish(struct request *r);

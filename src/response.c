@@ -67,6 +67,18 @@ void resp_body_static(struct request *r, const char *p, size_t n)
     r->body_len = n;
 }
 
+void resp_body_file(struct request *r, int fd, off_t off, size_t len, void (*release)(void *),
+                    void *arg)
+{
+    r->body_is_file = 1;
+    r->body_fd = fd;
+    r->body_off = off;
+    r->body_len = len;
+    r->body_ptr = ""; /* not the render buffer: resp_finish keeps body_len */
+    r->body_release = release;
+    r->body_release_arg = arg;
+}
+
 static void append_route_headers(struct request *r)
 {
     const struct route *route = r->route;

@@ -70,11 +70,6 @@ struct router {
     uint32_t md_pairs;
 };
 
-/* Template builtins: a path var of that name would shadow them. */
-static const char *const reserved_names[] = {
-    "method", "path", "remote_addr", "host", "query", "header", NULL,
-};
-
 static const char *const method_names[64] = {
 #define XX(num, name, string) [num] = #string,
     HTTP_ALL_METHOD_MAP(XX)
@@ -330,14 +325,6 @@ static int name_ok(const char *s, size_t n)
     return 1;
 }
 
-static int is_reserved(const char *s, size_t n)
-{
-    for (int i = 0; reserved_names[i]; i++)
-        if (strlen(reserved_names[i]) == n && !memcmp(s, reserved_names[i], n))
-            return 1;
-    return 0;
-}
-
 /* Checks one variable and appends it to vars (names not yet copied). */
 static int check_var(const struct item *it, struct item *vars, int *nvars, char *err, size_t errlen)
 {
@@ -345,11 +332,6 @@ static int check_var(const struct item *it, struct item *vars, int *nvars, char 
 
     if (!name_ok(it->name, it->nlen)) {
         set_err(err, errlen, "bad variable name in `%.*s`: use [A-Za-z_][A-Za-z0-9_]*", len, it->p);
-        return -1;
-    }
-    if (is_reserved(it->name, it->nlen)) {
-        set_err(err, errlen, "variable name `%.*s` is reserved (templates use {%.*s} as a builtin)",
-                (int)it->nlen, it->name, (int)it->nlen, it->name);
         return -1;
     }
     for (int i = 0; i < *nvars; i++) {

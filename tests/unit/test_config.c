@@ -647,7 +647,7 @@ static const struct err_case err_cases[] = {
     {R1 "GET /: {txt: a}\n", "2:13", "unknown key `txt`; did you mean `text`?"},
     {R1 "GET /: {redirekt: /x}\n", "2:13", "did you mean `redirect`?"},
     {R1 "GET /: {text: a, header: {X-A: b}}\n", "2:22", "did you mean `headers`?"},
-    {R1 "GET /: {files: /srv}\n", "2:13", "handler `files` is not available in this version"},
+    {R1 "GET /: {proxy: http://127.0.0.1:9/}\n", "2:13", "handler `proxy` is not available in this version"},
     {R1 "GET /: {proxy: \"http://127.0.0.1:9000/\"}\n", "2:13",
      "handler `proxy` is not available in this version"},
     {R1 "GET /: {metrics: {}}\n", "2:13", "handler `metrics` is not available in this version"},
