@@ -497,8 +497,8 @@ END_TEST
 
 /* Names of template builtins are fine for path variables: in the route's
  * templates the variable shadows the builtin (`GET /static/{path:.*}`). */
-static const char *const builtin_names[] = {"method", "path", "remote_addr", "host", "query",
-                                            "header"};
+static const char *const builtin_names[] = {"method", "path",  "remote_addr",
+                                            "host",   "query", "header"};
 
 START_TEST(test_builtin_names_allowed)
 {
