@@ -40,12 +40,11 @@ static struct {
     int loaded;
 } table;
 
-/* Types a browser renders as text get an explicit charset. */
+/* Text types get an explicit charset (JavaScript's legacy type is text too);
+ * JSON and XML define their own encoding rules and get none. */
 static int is_text(const char *type)
 {
-    return strncmp(type, "text/", 5) == 0 || strcmp(type, "application/javascript") == 0 ||
-           strcmp(type, "application/json") == 0 || strcmp(type, "application/xml") == 0 ||
-           strcmp(type, "image/svg+xml") == 0;
+    return strncmp(type, "text/", 5) == 0 || strcmp(type, "application/javascript") == 0;
 }
 
 static void add_entry(const char *ext, const char *type, int rank)

@@ -258,23 +258,23 @@ static void send_file(struct request *r, const struct files_conf *fc, const char
 static void redirect_to_slash(struct request *r)
 {
     static const char safe[] = "-._~/!$&'()*+,;=:@";
-    struct buf *loc = resp_body_buf(r);
+    static struct buf loc; /* one loop per process: a reused scratch buffer */
+    loc.len = 0;
     for (size_t i = 0; i < r->path.n; i++) {
         unsigned char ch = (unsigned char)r->path.p[i];
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
             (ch && strchr(safe, ch)))
-            buf_putc(loc, (char)ch);
+            buf_putc(&loc, (char)ch);
         else
-            buf_printf(loc, "%%%02X", ch);
+            buf_printf(&loc, "%%%02X", ch);
     }
-    buf_putc(loc, '/');
+    buf_putc(&loc, '/');
     if (r->query.n) {
-        buf_putc(loc, '?');
-        buf_append(loc, r->query.p, r->query.n);
+        buf_putc(&loc, '?');
+        buf_append(&loc, r->query.p, r->query.n);
     }
     resp_begin(r, 301);
-    resp_header(r, "Location", loc->data, loc->len);
-    loc->len = 0;
+    resp_header(r, "Location", loc.data, loc.len);
     resp_finish(r);
 }
 
