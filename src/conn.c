@@ -164,9 +164,10 @@ void conn_send_continue(struct request *r)
 
 /* Collects iovecs for finished answers at the head of the FIFO; a file body
  * ends the batch (its bytes go out with sendfile). */
-static int gather_output(struct conn *c, struct iovec *iov, int max)
+static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_next)
 {
     int n = 0;
+    *file_next = 0;
     for (struct request *r = c->fifo_head; r && r->done && n + 2 <= max; r = r->next) {
         size_t skip = r->sent;
         if (skip < r->resp_head.len) {
@@ -175,8 +176,10 @@ static int gather_output(struct conn *c, struct iovec *iov, int max)
         } else {
             skip -= r->resp_head.len;
         }
-        if (r->body_is_file && !r->head_only)
+        if (r->body_is_file && !r->head_only) {
+            *file_next = 1;
             break;
+        }
         size_t body = r->head_only ? 0 : r->body_len;
         if (skip < body)
             iov[n++] = (struct iovec){(char *)r->body_ptr + skip, body - skip};
@@ -236,12 +239,15 @@ static int flush_output(struct conn *c)
             consume_output(c, (size_t)w);
             continue;
         }
-        int n = gather_output(c, iov, IOV_BATCH);
+        int file_next;
+        int n = gather_output(c, iov, IOV_BATCH, &file_next);
         if (n == 0) {
             consume_output(c, 0); /* empty answers (HEAD of nothing) still finish */
             return 0;
         }
-        ssize_t w = writev(c->fd, iov, n);
+        /* A head followed by sendfile: MSG_MORE lets them share full-sized segments. */
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (file_next ? MSG_MORE : 0));
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
