@@ -1,4 +1,5 @@
 /* Request objects: spans into the input buffer, detaching, recycling. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,7 @@ void request_reset(struct request *r)
         r->body_release(r->body_release_arg);
     if (r->cfg)
         config_unref(r->cfg);
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, offsetof(struct request, headers)); /* nheaders = 0 hides the array */
     r->head_copy = keep[0];
     r->path_buf = keep[1];
     r->body = keep[2];

@@ -26,8 +26,7 @@ struct request {
     int method; /* llhttp method number */
     int http_minor;
     yh_span method_name, target, path, query;
-    struct http_header headers[REQ_MAX_HEADERS];
-    size_t nheaders;
+    size_t nheaders; /* of headers[], kept last: a reset need not clear it */
     yh_span host;
     struct buf head_copy;
     struct buf path_buf; /* normalized path storage */
@@ -57,12 +56,17 @@ struct request {
     void (*body_release)(void *arg); /* called when the request is recycled */
     void *body_release_arg;
     size_t sent; /* bytes of head + body already written */
+
+    /* last: request_reset() clears everything before it, not the 3 KiB array */
+    struct http_header headers[REQ_MAX_HEADERS];
 };
 
 /* Starts the answer: status line, Server, Date. Resets anything built before. */
 void resp_begin(struct request *r, int status);
 /* Adds a header line; name and value must not contain CR or LF. */
 void resp_header(struct request *r, const char *name, const char *value, size_t vlen);
+/* Adds pre-serialized header lines ("Name: value\r\n"), built once at load. */
+void resp_header_line(struct request *r, const char *line, size_t n);
 /* Buffer to render a dynamic body into. */
 struct buf *resp_body_buf(struct request *r);
 /* Uses bytes that outlive the request (e.g. a route's constant text) as the body. */

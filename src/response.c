@@ -9,6 +9,37 @@
 #include "request.h"
 #include "worker.h"
 
+/* "HTTP/1.1 200 OK\r\nServer: yhttpd\r\n" for one status and server name,
+ * kept from the last answer: most answers repeat it. */
+static const struct buf *status_block(int status, const char *server)
+{
+    static struct buf block;
+    static int cached_status;
+    static char cached_server[256]; /* a copy: a reload may free and reuse the string */
+    static int cached_has_server;
+    int same_server =
+        server ? cached_has_server && strcmp(server, cached_server) == 0 : !cached_has_server;
+    if (status == cached_status && same_server && block.len)
+        return &block;
+    block.len = 0;
+    buf_puts(&block, "HTTP/1.1 ");
+    buf_put_u64(&block, (unsigned)status);
+    buf_putc(&block, ' ');
+    buf_puts(&block, http_status_text(status));
+    buf_puts(&block, "\r\n");
+    if (server) {
+        buf_puts(&block, "Server: ");
+        buf_puts(&block, server);
+        buf_puts(&block, "\r\n");
+    }
+    cached_status = status;
+    cached_has_server = server != NULL;
+    snprintf(cached_server, sizeof(cached_server), "%s", server ? server : "");
+    if (server && strlen(server) >= sizeof(cached_server))
+        cached_status = 0; /* too long to compare later: rebuilt every time (correct, slower) */
+    return &block;
+}
+
 void resp_begin(struct request *r, int status)
 {
     struct buf *h = &r->resp_head;
@@ -18,19 +49,16 @@ void resp_begin(struct request *r, int status)
     r->body_ptr = NULL;
     r->body_len = 0;
     buf_reserve(h, 256);
-    buf_puts(h, "HTTP/1.1 ");
-    buf_put_u64(h, (unsigned)status);
-    buf_putc(h, ' ');
-    buf_puts(h, http_status_text(status));
-    buf_puts(h, "\r\n");
-    if (r->cfg->server_header) {
-        buf_puts(h, "Server: ");
-        buf_puts(h, r->cfg->server_header);
-        buf_puts(h, "\r\n");
-    }
-    buf_puts(h, "Date: ");
+    const struct buf *block = status_block(status, r->cfg->server_header);
+    buf_append(h, block->data, block->len);
+    buf_append(h, "Date: ", 6);
     buf_append(h, http_date(ev_now(EV_DEFAULT_UC)), 29);
-    buf_puts(h, "\r\n");
+    buf_append(h, "\r\n", 2);
+}
+
+void resp_header_line(struct request *r, const char *line, size_t n)
+{
+    buf_append(&r->resp_head, line, n);
 }
 
 /* Header values come from templates and requests: controls would split the

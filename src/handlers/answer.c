@@ -23,12 +23,24 @@ static void render_into(struct request *r, const struct tpl *t, struct buf *out)
     tpl_render(t, &ctx, out);
 }
 
+void answer_prepare(struct answer *a)
+{
+    struct buf line = {0};
+    if (a->content_type[0]) {
+        buf_puts(&line, "Content-Type: ");
+        buf_puts(&line, a->content_type);
+        buf_puts(&line, "\r\n");
+    }
+    buf_putc(&line, 0);
+    free(a->content_type_line);
+    a->content_type_line = line.data;
+}
+
 void answer_handle(struct request *r, const void *state)
 {
     const struct answer *a = state;
     resp_begin(r, a->status);
-    if (a->content_type[0])
-        resp_header(r, "Content-Type", a->content_type, strlen(a->content_type));
+    resp_header_line(r, a->content_type_line, strlen(a->content_type_line));
     if (a->location) {
         struct buf *scratch = resp_body_buf(r);
         render_into(r, a->location, scratch);
@@ -52,5 +64,6 @@ void answer_destroy(void *state)
     tpl_free(a->body);
     tpl_free(a->location);
     free(a->content_type);
+    free(a->content_type_line);
     free(a);
 }

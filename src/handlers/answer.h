@@ -8,12 +8,15 @@ struct request;
 struct answer {
     int status;
     char *content_type;
-    struct tpl *body;     /* constant bodies are sent without copying */
-    struct tpl *location; /* redirect only, else NULL */
+    char *content_type_line; /* "Content-Type: ...\r\n", built by answer_prepare() */
+    struct tpl *body;        /* constant bodies are sent without copying */
+    struct tpl *location;    /* redirect only, else NULL */
 };
 
 /* Returns a zeroed answer; aborts on out-of-memory. */
 struct answer *answer_new(int status, const char *content_type);
+/* Pre-serializes the fixed header lines once the configurator is done. */
+void answer_prepare(struct answer *a);
 /* The handle() of text, json and redirect. */
 void answer_handle(struct request *r, const void *state);
 /* The destroy() of text, json and redirect. */

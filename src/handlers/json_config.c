@@ -154,6 +154,7 @@ static int json_configure(struct cfg_ctx *c, const yaml_node_t *v, struct route 
         answer_destroy(a);
         return -1;
     }
+    answer_prepare(a);
     *state = a;
     return 0;
 }

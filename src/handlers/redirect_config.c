@@ -44,6 +44,7 @@ static int redirect_configure(struct cfg_ctx *c, const yaml_node_t *v, struct ro
         answer_destroy(a);
         return -1;
     }
+    answer_prepare(a);
     *state = a;
     return 0;
 }

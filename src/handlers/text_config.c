@@ -27,6 +27,8 @@ static int text_long_form(struct cfg_ctx *c, const yaml_node_t *v, const struct 
     }
     if ((n = cfg_get(c, v, "content_type")) && cfg_string(c, n, &a->content_type) < 0)
         return -1;
+    if (n && strpbrk(a->content_type, "\r\n"))
+        return cfg_error(c, n, "text: content_type must be one line");
     return 0;
 }
 
@@ -40,6 +42,7 @@ static int text_configure(struct cfg_ctx *c, const yaml_node_t *v, struct route 
         answer_destroy(a);
         return -1;
     }
+    answer_prepare(a);
     *state = a;
     return 0;
 }

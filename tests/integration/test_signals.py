@@ -126,6 +126,17 @@ def test_sighup_reload_same_connection():
         eq(s.stop(), 0)
 
 
+def test_sighup_changes_server_header():
+    """The answer's fixed status block is cached: a reload must still change it."""
+    with Server("server_header: first\n" + ROUTES) as s:
+        eq(s.get("/old").header("Server"), "first")
+        for name in ("second-longer-name", "third", None):
+            s.write_config(("server_header: %s\n" % (name or "false")) + ROUTES)
+            s.signal(signal.SIGHUP)
+            check(wait_for(lambda: s.get("/old").header("Server") == name, 3),
+                  "Server header not %r after reload: %r" % (name, s.get("/old").header("Server")))
+
+
 def test_sighup_broken_file_keeps_old_config():
     with Server(ROUTES) as s:
         with s.connect() as c:
