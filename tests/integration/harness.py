@@ -83,6 +83,25 @@ def refused(port):
         return True
 
 
+def slow_body_through_sigterm(s, settle=0.15):
+    """Sends a head and part of a body, SIGTERMs the server, sends the rest:
+    the request must still be answered (Connection: close), then the server
+    must stop accepting, close the connection and exit 0."""
+    with s.connect() as c:
+        c.send(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123")
+        time.sleep(0.15)  # let the server read the head and the first bytes
+        s.signal(signal.SIGTERM)
+        time.sleep(settle)
+        check(s.proc.poll() is None, "server exited with a request in flight")
+        check(wait_for(lambda: refused(s.port), 1.0), "still accepting after SIGTERM")
+        c.send(b"456789")
+        r = c.read_response()
+        eq((r.status, r.body), (200, b"0123456789"))
+        eq(r.header("Connection"), "close")
+        check(c.closed_within(2), "connection not closed after the last answer")
+        eq(s.wait(timeout=3), 0, "exit status after draining")
+
+
 def yhttpd_run(args, timeout=10, **kw):
     """Runs the binary to completion (-t, --routes, -V ...)."""
     return subprocess.run([YHTTPD] + list(args), capture_output=True, timeout=timeout, **kw)

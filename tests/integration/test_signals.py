@@ -7,7 +7,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, build_request, check, eq, refused, run, wait_for  # noqa: E402
+from harness import Server, build_request, check, eq, run, slow_body_through_sigterm, wait_for  # noqa: E402
 
 ROUTES = r"""
 routes:
@@ -50,19 +50,7 @@ def test_sigint_graceful_exit():
 
 def test_sigterm_during_slow_request():
     with Server(ROUTES) as s:
-        with s.connect() as c:
-            c.send(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123")
-            time.sleep(0.15)  # let the server read the head and the first bytes
-            s.signal(signal.SIGTERM)
-            time.sleep(0.15)
-            check(s.proc.poll() is None, "server exited with a request in flight")
-            check(wait_for(lambda: refused(s.port), 1.0), "still accepting after SIGTERM")
-            c.send(b"456789")
-            r = c.read_response()
-            eq((r.status, r.body), (200, b"0123456789"))
-            eq(r.header("Connection"), "close")
-            check(c.closed_within(2), "connection not closed after the last answer")
-            eq(s.wait(timeout=3), 0, "exit status after draining")
+        slow_body_through_sigterm(s)
 
 
 def test_sigterm_pipelined_rest_not_served():

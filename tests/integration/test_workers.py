@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HOST, Conn, Server, Skip, build_request, check, curl, eq,  # noqa: E402
-                     free_port, refused, run, wait_for)
+                     free_port, refused, run, slow_body_through_sigterm, wait_for)
 
 ROUTES = r"""
 routes:
@@ -318,19 +318,7 @@ def test_reload_adds_and_removes_listen_address():
 def test_sigterm_during_slow_request_two_workers():
     with Server("workers: 2\n" + ROUTES) as s:
         kids = wait_children(s, 2)
-        with s.connect() as c:
-            c.send(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123")
-            time.sleep(0.15)
-            s.signal(signal.SIGTERM)
-            time.sleep(0.2)
-            check(s.proc.poll() is None, "master exited with a request in flight")
-            check(wait_for(lambda: refused(s.port), 1.0), "still accepting after SIGTERM")
-            c.send(b"456789")
-            r = c.read_response()
-            eq((r.status, r.body), (200, b"0123456789"))
-            eq(r.header("Connection"), "close")
-            check(c.closed_within(2), "connection not closed after the last answer")
-            eq(s.wait(timeout=3), 0, "master exit status after draining")
+        slow_body_through_sigterm(s, settle=0.2)
         check(wait_for(lambda: not any(alive(p) for p in kids), 1), "workers outlived the master")
 
 
