@@ -338,24 +338,31 @@ struct config *config_load_bytes(const char *name, const char *data, size_t len,
     return cfg;
 }
 
-struct config *config_load_file(const char *path, struct buf *errors)
+int config_read_file(const char *path, struct buf *out, struct buf *errors)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         buf_printf(errors, "%s: %s\n", path, strerror(errno));
-        return NULL;
+        return -1;
     }
-    struct buf data = {0};
     char chunk[8192];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&data, chunk, n);
+        buf_append(out, chunk, n);
     int failed = ferror(f);
     fclose(f);
-    struct config *cfg = NULL;
-    if (failed)
+    if (failed) {
         buf_printf(errors, "%s: read error\n", path);
-    else
+        return -1;
+    }
+    return 0;
+}
+
+struct config *config_load_file(const char *path, struct buf *errors)
+{
+    struct buf data = {0};
+    struct config *cfg = NULL;
+    if (config_read_file(path, &data, errors) == 0)
         cfg = config_load_bytes(path, data.data ? data.data : "", data.len, errors);
     buf_free(&data);
     return cfg;

@@ -77,7 +77,11 @@ struct config {
  */
 struct config *config_load_bytes(const char *name, const char *data, size_t len,
                                  struct buf *errors);
-/* Same, reading the file at path; an unreadable file is reported as "PATH: reason". */
+/* Appends the bytes of the file at path to out (the master keeps them to hand
+ * to its workers). Returns 0, or -1 with "PATH: reason" appended to errors. */
+int config_read_file(const char *path, struct buf *out, struct buf *errors);
+/* Same as config_load_bytes, reading the file at path; an unreadable file is reported as "PATH:
+ * reason". */
 struct config *config_load_file(const char *path, struct buf *errors);
 
 /* Reference counting: requests in flight keep the config they started on. */

@@ -255,21 +255,6 @@ static void send_reload(size_t count, const struct buf *bytes)
     }
 }
 
-static int read_file(const char *path, struct buf *out, struct buf *errors)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        buf_printf(errors, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return 0;
-}
-
 /* Settings a running master cannot change in place keep their old values. */
 static void keep_fixed_settings(struct config *next, size_t *workers)
 {
@@ -298,7 +283,7 @@ static void reload(void)
     struct buf bytes = {0}, errors = {0};
     notify_reloading();
     struct config *next = NULL;
-    if (read_file(m.cfg->path, &bytes, &errors) == 0)
+    if (config_read_file(m.cfg->path, &bytes, &errors) == 0)
         next = config_load_bytes(m.cfg->path, bytes.data ? bytes.data : "", bytes.len, &errors);
     size_t workers = next ? (size_t)config_worker_count(next) : 0;
     if (next)

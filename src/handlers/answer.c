@@ -31,6 +31,7 @@ void answer_prepare(struct answer *a)
         buf_puts(&line, a->content_type);
         buf_puts(&line, "\r\n");
     }
+    a->content_type_line_len = line.len;
     buf_putc(&line, 0);
     free(a->content_type_line);
     a->content_type_line = line.data;
@@ -40,7 +41,7 @@ void answer_handle(struct request *r, const void *state)
 {
     const struct answer *a = state;
     resp_begin(r, a->status);
-    resp_header_line(r, a->content_type_line, strlen(a->content_type_line));
+    resp_header_line(r, a->content_type_line, a->content_type_line_len);
     if (a->location) {
         struct buf *scratch = resp_body_buf(r);
         render_into(r, a->location, scratch);

@@ -2,6 +2,8 @@
 #ifndef YH_HANDLERS_ANSWER_H
 #define YH_HANDLERS_ANSWER_H
 
+#include <stddef.h>
+
 struct tpl;
 struct request;
 
@@ -9,8 +11,9 @@ struct answer {
     int status;
     char *content_type;
     char *content_type_line; /* "Content-Type: ...\r\n", built by answer_prepare() */
-    struct tpl *body;        /* constant bodies are sent without copying */
-    struct tpl *location;    /* redirect only, else NULL */
+    size_t content_type_line_len;
+    struct tpl *body;     /* constant bodies are sent without copying */
+    struct tpl *location; /* redirect only, else NULL */
 };
 
 /* Returns a zeroed answer; aborts on out-of-memory. */
