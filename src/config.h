@@ -40,6 +40,8 @@ struct route {
     struct route_header *headers;
     size_t nheaders;
     uint64_t body_size; /* limit for this route's request bodies */
+    uint64_t limit;     /* `limit:` requests in flight per worker, 0 = none */
+    unsigned *inflight; /* the count against limit (writable through const routes) */
 };
 
 struct config {

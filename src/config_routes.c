@@ -12,8 +12,8 @@
 #include "http.h"
 #include "suggest.h"
 
-static const char *const option_keys[] = {"headers", "body_size", NULL};
-static const char *const planned_options[] = {"limit", "examples", NULL};
+static const char *const option_keys[] = {"headers", "body_size", "limit", NULL};
+static const char *const planned_options[] = {"examples", NULL};
 
 static const char *const known_methods[] = {
     "GET",   "HEAD", "POST", "PUT",  "DELETE", "PATCH",  "OPTIONS", "TRACE", "PURGE", "PROPFIND",
@@ -200,6 +200,11 @@ static int load_route_options(struct cfg_ctx *c, const struct config *cfg, struc
         rc |= cfg_size(c, v, &route->body_size);
     if ((v = cfg_get(c, map, "headers")))
         rc |= load_route_headers(c, route, v);
+    if ((v = cfg_get(c, map, "limit")))
+        rc |= cfg_uint(c, v, 1, 1000000, &route->limit);
+    route->inflight = calloc(1, sizeof(*route->inflight));
+    if (!route->inflight)
+        abort();
     return rc;
 }
 
@@ -271,6 +276,7 @@ void config_free_routes(struct config *cfg)
             tpl_free(r->headers[j].value);
         }
         free(r->headers);
+        free(r->inflight);
         free(r->label);
         free(r->pattern);
     }

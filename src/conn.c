@@ -47,12 +47,28 @@ static void release_input(struct conn *c)
     c->parsed = 0;
 }
 
+/* Tells every handler still working for this connection that it is gone. */
+static void cancel_handlers(struct conn *c)
+{
+    for (struct request *r = c->fifo_head; r; r = r->next) {
+        void (*cancel)(struct request *) = r->on_cancel;
+        r->on_body = NULL;
+        r->on_drain = NULL;
+        r->on_cancel = NULL;
+        if (cancel)
+            cancel(r);
+    }
+}
+
 static void conn_close(struct conn *c)
 {
     ev_io_stop(c->w->loop, &c->rio);
     ev_io_stop(c->w->loop, &c->wio);
+    ev_clear_pending(c->w->loop, &c->rio);
+    ev_clear_pending(c->w->loop, &c->wio);
     tlist_remove(&c->tn);
     close(c->fd);
+    cancel_handlers(c);
     while (c->fifo_head)
         fifo_pop(c);
     release_input(c);
@@ -128,6 +144,8 @@ static void process_input(struct conn *c)
     } else if (err == HPE_PAUSED) {
         c->parsed = (size_t)(llhttp_get_error_pos(&c->parser) - c->in.data);
         c->paused = 1;
+    } else if (c->closing) {
+        c->paused = 1; /* a handler answered before the body ended: read no further */
     } else {
         conn_fail(c, conn_parse_error_status(c, err));
     }
@@ -136,6 +154,22 @@ static void process_input(struct conn *c)
     if (c->cur && !c->cur->head_parsed && c->head_start != NO_HEAD &&
         c->in.len - c->head_start > c->w->cfg->limits.header_size)
         conn_fail(c, c->cur->target.n && !c->cur->nheaders ? 414 : 431);
+}
+
+/* A request whose handler already runs (streamed body) fails mid-body: the
+ * handler is stopped; an answer already begun is cut short instead. */
+static int stop_streaming_handler(struct request *r)
+{
+    void (*cancel)(struct request *) = r->on_cancel;
+    r->on_body = NULL;
+    r->on_drain = NULL;
+    r->on_cancel = NULL;
+    if (cancel)
+        cancel(r);
+    r->keep_alive = 0;
+    if (r->streaming)
+        resp_stream_end(r, 0);
+    return r->streaming || r->done;
 }
 
 void conn_fail(struct conn *c, int status)
@@ -147,6 +181,8 @@ void conn_fail(struct conn *c, int status)
     c->head_start = NO_HEAD;
     c->closing = 1;
     r->keep_alive = 0;
+    if (r->streams_body && stop_streaming_handler(r))
+        return;
     r->head_only = 0;
     r->route = NULL;
     resp_error(r, status);
@@ -168,7 +204,19 @@ static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_n
 {
     int n = 0;
     *file_next = 0;
-    for (struct request *r = c->fifo_head; r && r->done && n + 2 <= max; r = r->next) {
+    for (struct request *r = c->fifo_head; r && (r->done || r->streaming) && n + 2 <= max;
+         r = r->next) {
+        if (r->streaming) {
+            /* sent counts head bytes only: written body bytes leave resp_body */
+            if (r->sent < r->resp_head.len)
+                iov[n++] = (struct iovec){r->resp_head.data + r->sent,
+                                          r->resp_head.len - r->sent};
+            if (r->resp_body.len)
+                iov[n++] = (struct iovec){r->resp_body.data, r->resp_body.len};
+            if (!r->done)
+                break; /* more is coming: later answers wait behind it */
+            continue;
+        }
         size_t skip = r->sent;
         if (skip < r->resp_head.len) {
             iov[n++] = (struct iovec){r->resp_head.data + skip, r->resp_head.len - skip};
@@ -187,20 +235,40 @@ static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_n
     return n;
 }
 
+/* Credits written bytes to a streamed answer; returns 1 once it is all out. */
+static int consume_stream(struct request *r, size_t *written)
+{
+    size_t head_left = r->resp_head.len - r->sent;
+    size_t take = head_left < *written ? head_left : *written;
+    r->sent += take;
+    *written -= take;
+    struct buf *b = &r->resp_body;
+    size_t body = b->len < *written ? b->len : *written;
+    memmove(b->data, b->data + body, b->len - body);
+    b->len -= body;
+    *written -= body;
+    return r->done && r->sent == r->resp_head.len && b->len == 0;
+}
+
 /* Credits written bytes to answers in order and recycles the finished ones. */
 static void consume_output(struct conn *c, size_t written)
 {
     c->unsent -= written;
-    while (written > 0 || (c->fifo_head && c->fifo_head->done)) {
+    while (written > 0 || (c->fifo_head && (c->fifo_head->done || c->fifo_head->streaming))) {
         struct request *r = c->fifo_head;
-        if (!r || !r->done)
+        if (!r || !(r->done || r->streaming))
             break;
-        size_t total = r->resp_head.len + (r->head_only ? 0 : r->body_len);
-        size_t take = total - r->sent < written ? total - r->sent : written;
-        r->sent += take;
-        written -= take;
-        if (r->sent < total)
-            break;
+        if (r->streaming) {
+            if (!consume_stream(r, &written))
+                break;
+        } else {
+            size_t total = r->resp_head.len + (r->head_only ? 0 : r->body_len);
+            size_t take = total - r->sent < written ? total - r->sent : written;
+            r->sent += take;
+            written -= take;
+            if (r->sent < total)
+                break;
+        }
         if (!r->keep_alive)
             c->closing = 1; /* that was the last answer this connection gives */
         fifo_pop(c);
@@ -266,11 +334,19 @@ static void start_linger(struct conn *c)
 }
 
 /* Picks the timeout list for the connection's state. */
+/* A streamed request body waits for its handler to take what is buffered. */
+static int body_backlogged(const struct conn *c)
+{
+    return c->cur && c->cur->streams_body && c->cur->body.len >= REQ_BODY_HIGH;
+}
+
 static void update_timeout(struct conn *c)
 {
     struct tlist *waits = c->w->waits;
     if (ev_is_active(&c->wio))
         tlist_enter(&waits[WAIT_WRITE], &c->tn);
+    else if (body_backlogged(c))
+        tlist_remove(&c->tn); /* the handler's own timeouts apply */
     else if (c->cur && c->cur->head_parsed)
         c->body_moved ? tlist_touch(&waits[WAIT_BODY], &c->tn)
                       : tlist_enter(&waits[WAIT_BODY], &c->tn);
@@ -289,11 +365,23 @@ static void update_timeout(struct conn *c)
 static void update_reading(struct conn *c)
 {
     int want = !c->closing && !c->paused && !c->read_eof && c->nfifo < PIPELINE_MAX &&
-               c->unsent < OUT_HIGH_WATER;
+               c->unsent < OUT_HIGH_WATER && !body_backlogged(c);
     if (want && !ev_is_active(&c->rio))
         ev_io_start(c->w->loop, &c->rio);
     else if (!want && ev_is_active(&c->rio))
         ev_io_stop(c->w->loop, &c->rio);
+}
+
+/* A streamed answer that asked its handler to pause is below half its high water. */
+static void notify_stream_drained(struct conn *c)
+{
+    struct request *r = c->fifo_head;
+    if (!r || !r->streaming || r->done || !r->stream_full ||
+        r->resp_body.len >= RESP_STREAM_HIGH / 2)
+        return;
+    r->stream_full = 0;
+    if (r->on_drain)
+        r->on_drain(r); /* it only queues bytes: the writes happen from the loop */
 }
 
 /* Parses what is buffered, writes what is answered, and picks what to wait for. */
@@ -312,6 +400,7 @@ static void conn_service(struct conn *c)
         llhttp_resume(&c->parser); /* the FIFO drained: parse the rest */
         c->paused = 0;
     }
+    notify_stream_drained(c);
     if (c->closing && !c->fifo_head) {
         if (c->read_eof) {
             conn_close(c);
@@ -386,10 +475,54 @@ void conn_expired(struct tnode *n)
     conn_service(c);
 }
 
+/* An answer completed while its request body was still coming: the rest of
+ * that body is not read (the answer says Connection: close). */
+static void drop_unread_body(struct conn *c, struct request *r)
+{
+    if (c->cur != r || r->body_done)
+        return;
+    c->cur = NULL;
+    c->head_start = NO_HEAD;
+    c->closing = 1;
+}
+
+/* Writes soon, from the loop: never inside the handler call that queued bytes. */
+static void schedule_write(struct conn *c)
+{
+    if (!c->in_execute && !ev_is_active(&c->wio))
+        ev_feed_event(c->w->loop, &c->wio, EV_WRITE);
+}
+
+void conn_stream_queued(struct request *r, size_t n)
+{
+    struct conn *c = r->conn;
+    c->unsent += n;
+    if (c->fifo_head == r)
+        schedule_write(c);
+}
+
+void conn_stream_ended(struct request *r)
+{
+    struct conn *c = r->conn;
+    log_access(r, ev_now(c->w->loop));
+    drop_unread_body(c, r);
+    schedule_write(c);
+}
+
+void conn_body_taken(struct request *r)
+{
+    struct conn *c = r->conn;
+    if (c->cur != r || c->in_execute)
+        return;
+    update_reading(c);
+    update_timeout(c);
+}
+
 void conn_response_ready(struct request *r)
 {
     struct conn *c = r->conn;
     log_access(r, ev_now(c->w->loop));
+    drop_unread_body(c, r);
     c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
     if (!c->in_execute && c->fifo_head == r)
         conn_service(c);

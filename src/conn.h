@@ -13,6 +13,13 @@ void conn_start(struct worker *w, int fd, const struct sockaddr *peer, socklen_t
 /* Called by resp_finish(): writes what is ready unless the parser is running
  * (then the answers of one read go out together in one writev). */
 void conn_response_ready(struct request *r);
+/* A streamed answer (resp_stream_*) queued n more bytes: they go out from the
+ * loop, never from inside the call (the handler's state stays valid). */
+void conn_stream_queued(struct request *r, size_t n);
+/* A streamed answer ended (r->done is set). */
+void conn_stream_ended(struct request *r);
+/* A streamed request body shrank (request_body_take): reading may resume. */
+void conn_body_taken(struct request *r);
 /* Sends "100 Continue" now when nothing is queued ahead of r (else the client's
  * own expect timeout lets it go on). */
 void conn_send_continue(struct request *r);

@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "conn_internal.h"
 #include "dispatch.h"
+#include "handler.h"
 #include "request.h"
 #include "worker.h"
 
@@ -113,6 +114,14 @@ static int on_headers_complete(llhttp_t *p)
         c->error_status = status;
         return -1;
     }
+    int has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
+    r->body_done = !has_body;
+    if (!r->auto_status && r->route->kind->streams_body) {
+        r->streams_body = 1;
+        request_dispatch(r);
+        if (c->cur != r)
+            return HPE_PAUSED; /* answered before its body: the connection ends */
+    }
     return 0;
 }
 
@@ -120,12 +129,17 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
     struct request *r = c->cur;
-    if (r->body.len + len > r->body_limit) {
+    if (!r)
+        return -1; /* answered early: the rest of the body is not wanted */
+    if (r->body_received + len > r->body_limit) {
         c->error_status = 413;
         return -1;
     }
+    r->body_received += len;
     buf_append(&r->body, at, len);
     c->body_moved = 1;
+    if (r->on_body)
+        r->on_body(r);
     return 0;
 }
 
@@ -133,12 +147,18 @@ static int on_message_complete(llhttp_t *p)
 {
     struct conn *c = parser_conn(p);
     struct request *r = c->cur;
+    if (!r)
+        return HPE_PAUSED; /* answered early */
     c->cur = NULL;
     c->head_start = NO_HEAD;
+    r->body_done = 1;
     /* A stop that began while this request was read makes it the last one. */
     if (!r->keep_alive || c->w->draining)
         c->closing = 1;
-    request_dispatch(r); /* may finish r at once: do not touch r after */
+    if (!r->streams_body)
+        request_dispatch(r); /* may finish r at once: do not touch r after */
+    else if (r->on_body)
+        r->on_body(r); /* the end of the streamed body */
     if (c->closing || c->nfifo >= PIPELINE_MAX)
         return HPE_PAUSED;
     return 0;

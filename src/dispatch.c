@@ -190,11 +190,31 @@ static void answer_allow(struct request *r, int status)
     resp_finish(r);
 }
 
+/* `limit:` is a semaphore, not a queue: over it, 503 at once. */
+static int route_admits(struct request *r)
+{
+    const struct route *route = r->route;
+    if (!route->limit)
+        return 1;
+    if (*route->inflight >= route->limit) {
+        resp_begin(r, 503);
+        resp_header(r, "Retry-After", "1", 1);
+        resp_header(r, "Content-Type", "text/plain; charset=utf-8", 25);
+        buf_printf(resp_body_buf(r), "503 %s\n", http_status_text(503));
+        resp_finish(r);
+        return 0;
+    }
+    (*route->inflight)++;
+    r->holds_limit = 1;
+    return 1;
+}
+
 void request_dispatch(struct request *r)
 {
     switch (r->auto_status) {
     case 0:
-        r->route->kind->handle(r, r->route->state);
+        if (route_admits(r))
+            r->route->kind->handle(r, r->route->state);
         break;
     case 404:
         resp_error(r, 404);

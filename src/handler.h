@@ -18,6 +18,9 @@ struct handler_kind {
     void (*handle)(struct request *r, const void *state);
     /* Frees what configure() built. */
     void (*destroy)(void *state);
+    /* 1: handle() runs as soon as the head is parsed and takes the body as it
+     * arrives (r->on_body); 0: it runs once the whole body is buffered. */
+    int streams_body;
 };
 
 /* The handler kind called name, or NULL. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "conn.h"
 #include "request.h"
 
 /* Bodies above this size are freed rather than kept for the next request. */
@@ -70,6 +71,8 @@ void request_reset(struct request *r)
     struct buf keep[5] = {r->head_copy, r->path_buf, r->body, r->resp_head, r->resp_body};
     if (r->body_release)
         r->body_release(r->body_release_arg);
+    if (r->holds_limit)
+        (*r->route->inflight)--;
     if (r->cfg)
         config_unref(r->cfg);
     memset(r, 0, offsetof(struct request, headers)); /* nheaders = 0 hides the array */
@@ -94,4 +97,16 @@ void request_destroy(struct request *r)
     buf_free(&r->resp_head);
     buf_free(&r->resp_body);
     free(r);
+}
+
+void request_body_take(struct request *r, size_t n)
+{
+    struct buf *b = &r->body;
+    if (n > b->len)
+        n = b->len;
+    int was_full = b->len >= REQ_BODY_HIGH;
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    if (was_full && b->len < REQ_BODY_HIGH && !r->body_done)
+        conn_body_taken(r);
 }

@@ -32,6 +32,7 @@ struct request {
     struct buf path_buf; /* normalized path storage */
     struct buf body;
     uint64_t body_limit;
+    uint64_t body_received; /* all body bytes so far (a streamed body is taken as it comes) */
     double start;
 
     const struct route *route;
@@ -43,6 +44,22 @@ struct request {
     unsigned done : 1;        /* resp_finish() was called */
     unsigned head_parsed : 1; /* on_headers_complete has run */
     unsigned detached : 1;
+    unsigned body_done : 1;      /* the whole request body has arrived */
+    unsigned streams_body : 1;   /* the handler runs at the head and takes the body as it comes */
+    unsigned holds_limit : 1;    /* counted in its route's in-flight limit */
+    unsigned streaming : 1;      /* resp_stream_begin(): body bytes flow through resp_body */
+    unsigned stream_chunked : 1; /* ... framed as chunks */
+    unsigned stream_full : 1;    /* the handler was told to wait for on_drain */
+
+    /* An asynchronous handler's hooks (and their argument), set by its handle().
+     * All are cleared once the answer is complete. */
+    void *handler_ctx;
+    /* Streamed request body: bytes were added to r->body, or it ended (body_done). */
+    void (*on_body)(struct request *r);
+    /* A streamed answer's queue fell below the low-water mark: feed it again. */
+    void (*on_drain)(struct request *r);
+    /* The client is gone: release everything; r is recycled right after. */
+    void (*on_cancel)(struct request *r);
 
     /* the answer */
     int status;
@@ -80,6 +97,26 @@ void resp_body_file(struct request *r, int fd, off_t off, size_t len, void (*rel
 void resp_finish(struct request *r);
 /* A complete small text/plain error answer ("404 Not Found\n"). */
 void resp_error(struct request *r, int status);
+
+/* Answer bytes queued beyond this make resp_stream_write() ask the handler to pause. */
+#define RESP_STREAM_HIGH (64 * 1024)
+/* Starts a streamed answer: the head built so far is completed and queued; the
+ * body follows in resp_stream_write() calls. length is the body's size when
+ * known (Content-Length), else -1: chunked for HTTP/1.1 clients, delimited by
+ * closing the connection for HTTP/1.0 ones. */
+void resp_stream_begin(struct request *r, int64_t length);
+/* Queues body bytes. Returns 1 when the queue is over RESP_STREAM_HIGH: stop
+ * feeding until r->on_drain is called; 0 to go on. */
+int resp_stream_write(struct request *r, const char *p, size_t n);
+/* Ends a streamed body; the request completes as with resp_finish(). With
+ * ok == 0 the body is cut short: the connection closes after the bytes queued,
+ * so the client sees the truncation (no last chunk, or too few bytes). */
+void resp_stream_end(struct request *r, int ok);
+
+/* A streamed request body: the handler took the first n bytes of r->body.
+ * Reading from the client resumes once the rest is below REQ_BODY_HIGH. */
+void request_body_take(struct request *r, size_t n);
+#define REQ_BODY_HIGH (64 * 1024)
 
 /* Fills a template context from the request. */
 void request_tpl_ctx(const struct request *r, struct tpl_ctx *ctx);

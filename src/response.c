@@ -1,5 +1,6 @@
 /* Building answers: status line, headers, body; queued in request order. */
 #include <ev.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,6 +136,30 @@ static int status_has_body(int status)
     return status >= 200 && status != 204 && status != 304;
 }
 
+/* The handler's part is over: no hook may fire again. */
+static void clear_hooks(struct request *r)
+{
+    r->on_body = NULL;
+    r->on_drain = NULL;
+    r->on_cancel = NULL;
+}
+
+/* Ends the head: route headers, Connection, the blank line. */
+static void close_head(struct request *r)
+{
+    struct buf *h = &r->resp_head;
+    append_route_headers(r);
+    /* An answer that comes before the request body has ended leaves the rest
+     * of that body unread: the connection cannot carry another request. */
+    if ((the_worker && the_worker->draining) || !r->body_done)
+        r->keep_alive = 0;
+    if (!r->keep_alive)
+        buf_puts(h, "Connection: close\r\n");
+    else if (r->http_minor == 0)
+        buf_puts(h, "Connection: keep-alive\r\n");
+    buf_puts(h, "\r\n");
+}
+
 void resp_finish(struct request *r)
 {
     struct buf *h = &r->resp_head;
@@ -149,16 +174,64 @@ void resp_finish(struct request *r)
         buf_put_u64(h, r->body_len);
         buf_puts(h, "\r\n");
     }
-    append_route_headers(r);
-    if (the_worker && the_worker->draining)
-        r->keep_alive = 0;
-    if (!r->keep_alive)
-        buf_puts(h, "Connection: close\r\n");
-    else if (r->http_minor == 0)
-        buf_puts(h, "Connection: keep-alive\r\n");
-    buf_puts(h, "\r\n");
+    close_head(r);
+    clear_hooks(r);
     r->done = 1;
     conn_response_ready(r);
+}
+
+void resp_stream_begin(struct request *r, int64_t length)
+{
+    struct buf *h = &r->resp_head;
+    if (!status_has_body(r->status)) {
+        r->head_only = 1; /* whatever the handler sends, no body goes out */
+    } else if (length >= 0) {
+        buf_puts(h, "Content-Length: ");
+        buf_put_u64(h, (uint64_t)length);
+        buf_puts(h, "\r\n");
+    } else if (r->http_minor >= 1) {
+        buf_puts(h, "Transfer-Encoding: chunked\r\n");
+        r->stream_chunked = !r->head_only;
+    } else {
+        r->keep_alive = 0; /* HTTP/1.0: the body ends where the connection does */
+    }
+    close_head(r);
+    r->resp_body.len = 0;
+    r->body_len = 0;
+    r->streaming = 1;
+    conn_stream_queued(r, h->len);
+}
+
+int resp_stream_write(struct request *r, const char *p, size_t n)
+{
+    struct buf *b = &r->resp_body;
+    if (n == 0 || r->head_only || r->done)
+        return 0;
+    size_t before = b->len;
+    if (r->stream_chunked)
+        buf_printf(b, "%zx\r\n", n);
+    buf_append(b, p, n);
+    if (r->stream_chunked)
+        buf_append(b, "\r\n", 2);
+    r->body_len += n;
+    conn_stream_queued(r, b->len - before);
+    r->stream_full = b->len >= RESP_STREAM_HIGH;
+    return r->stream_full;
+}
+
+void resp_stream_end(struct request *r, int ok)
+{
+    if (r->done)
+        return;
+    if (!ok)
+        r->keep_alive = 0;
+    else if (r->stream_chunked) {
+        buf_append(&r->resp_body, "0\r\n\r\n", 5);
+        conn_stream_queued(r, 5);
+    }
+    clear_hooks(r);
+    r->done = 1;
+    conn_stream_ended(r);
 }
 
 void resp_error(struct request *r, int status)

@@ -652,8 +652,9 @@ static const struct err_case err_cases[] = {
     {R1 "GET /: {proxy: \"http://127.0.0.1:9000/\"}\n", "2:13",
      "handler `proxy` is not available in this version"},
     {R1 "GET /: {metrics: {}}\n", "2:13", "handler `metrics` is not available in this version"},
-    {R1 "GET /: {text: a, limit: 3}\n", "2:22",
-     "route option `limit` is not available in this version"},
+    {R1 "GET /: {text: a, limit: 0}\n", "2:29", "expected a number from 1 to 1000000, found `0`"},
+    {R1 "GET /: {text: a, limit: many}\n", "2:29", "expected a number from 1 to 1000000"},
+    {R1 "GET /: {text: a, limt: 3}\n", "2:22", "did you mean `limit`?"},
     /* text */
     {R1 "GET /:\n      text: {bdy: x}\n", "3:14", "unknown key `bdy`; did you mean `body`?"},
     {R1 "GET /:\n      text: {body: x, status: 99}\n", "3:31",
