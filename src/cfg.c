@@ -186,7 +186,7 @@ int cfg_check_keys(struct cfg_ctx *c, const yaml_node_t *map, const char *const 
                 break;
             }
         }
-        if (key_allowed(key, allowed))
+        if (!allowed || key_allowed(key, allowed))
             continue;
         const char *hint = suggest_closest(key, allowed);
         if (hint)

@@ -32,8 +32,9 @@ const char *cfg_scalar(const yaml_node_t *node);
 /* 1 when node is a plain (unquoted) scalar: true/false/null/numbers keep their YAML meaning. */
 int cfg_is_plain(const yaml_node_t *node);
 
-/* Checks every key of a mapping is in allowed (NULL-terminated); reports unknown
- * keys with a "did you mean" suggestion and duplicate keys. Returns 0 or -1. */
+/* Checks every key of a mapping is in allowed (NULL-terminated; NULL: any
+ * string); reports unknown keys with a "did you mean" suggestion and duplicate
+ * keys. Returns 0 or -1. */
 int cfg_check_keys(struct cfg_ctx *c, const yaml_node_t *map, const char *const *allowed);
 /* The value node of key in a mapping, or NULL. */
 yaml_node_t *cfg_get(struct cfg_ctx *c, const yaml_node_t *map, const char *key);

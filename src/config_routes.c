@@ -100,16 +100,6 @@ static int parse_route_key(struct cfg_ctx *c, const yaml_node_t *key, struct rou
     return 0;
 }
 
-static int valid_header_name(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-            return 0;
-    return 1;
-}
-
 static int reserved_header(const char *name)
 {
     char lower[64];
@@ -124,7 +114,7 @@ static int load_route_header(struct cfg_ctx *c, struct route *route, const yaml_
                              const yaml_node_t *v)
 {
     const char *name = cfg_scalar(k);
-    if (!name || !valid_header_name(name))
+    if (!name || !http_token_valid(name))
         return cfg_error(c, k, "headers: `%s` is not a valid header name", name ? name : "?");
     if (reserved_header(name))
         return cfg_error(c, k, "headers: `%s` is set by the server and cannot be configured", name);

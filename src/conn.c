@@ -209,8 +209,7 @@ static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_n
         if (r->streaming) {
             /* sent counts head bytes only: written body bytes leave resp_body */
             if (r->sent < r->resp_head.len)
-                iov[n++] = (struct iovec){r->resp_head.data + r->sent,
-                                          r->resp_head.len - r->sent};
+                iov[n++] = (struct iovec){r->resp_head.data + r->sent, r->resp_head.len - r->sent};
             if (r->resp_body.len)
                 iov[n++] = (struct iovec){r->resp_body.data, r->resp_body.len};
             if (!r->done)

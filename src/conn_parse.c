@@ -116,6 +116,7 @@ static int on_headers_complete(llhttp_t *p)
     }
     int has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
     r->body_done = !has_body;
+    r->content_length = (p->flags & F_CONTENT_LENGTH) ? (int64_t)p->content_length : -1;
     if (!r->auto_status && r->route->kind->streams_body) {
         r->streams_body = 1;
         request_dispatch(r);

@@ -1,9 +1,13 @@
 /* HTTP vocabulary: status texts, the cached Date header, method sets. */
 #include "http.h"
 
+#include <ctype.h>
 #include <llhttp.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include "template.h"
 
 const char *http_status_text(int status)
 {
@@ -145,4 +149,54 @@ void http_append_allow(struct buf *out, uint64_t methods, int add_options)
         buf_puts(out, http_method_name(m));
         first = 0;
     }
+}
+
+int http_token_valid(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return 0;
+    return 1;
+}
+
+/* 1 when the comma-separated list holds name (case-insensitive). */
+static int list_has(yh_span list, yh_span name)
+{
+    const char *p = list.p, *end = list.p + list.n;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        const char *start = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *stop = p;
+        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
+            stop--;
+        if ((size_t)(stop - start) == name.n && strncasecmp(start, name.p, name.n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int http_hop_by_hop(yh_span name, const struct http_header *headers, size_t n)
+{
+    static const char *const fixed[] = {"connection",
+                                        "keep-alive",
+                                        "proxy-connection",
+                                        "te",
+                                        "trailer",
+                                        "transfer-encoding",
+                                        "upgrade",
+                                        "proxy-authenticate",
+                                        "proxy-authorization",
+                                        NULL};
+    for (size_t i = 0; fixed[i]; i++)
+        if (span_ieq(name, fixed[i]))
+            return 1;
+    for (size_t i = 0; i < n; i++)
+        if (span_ieq(headers[i].name, "connection") && list_has(headers[i].value, name))
+            return 1;
+    return 0;
 }

@@ -26,4 +26,11 @@ const char *http_method_name(int method);
 /* Appends "GET, HEAD, POST" for a method mask (OPTIONS too when add_options). */
 void http_append_allow(struct buf *out, uint64_t methods, int add_options);
 
+struct http_header;
+/* 1 when s is a non-empty RFC 9110 token (what a header name must be). */
+int http_token_valid(const char *s);
+/* 1 when a proxy must not forward the header called name (RFC 9110 7.6.1): the
+ * fixed hop-by-hop set, or a name listed in one of headers' Connection fields. */
+int http_hop_by_hop(yh_span name, const struct http_header *headers, size_t n);
+
 #endif

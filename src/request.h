@@ -32,6 +32,7 @@ struct request {
     struct buf path_buf; /* normalized path storage */
     struct buf body;
     uint64_t body_limit;
+    int64_t content_length; /* as the client declared it, -1 when it did not */
     uint64_t body_received; /* all body bytes so far (a streamed body is taken as it comes) */
     double start;
 
