@@ -26,7 +26,8 @@ path prefix is allowed before the endpoint name only for /echo):
                       &chunked=1: sends chunks of N//2 bytes, never the last
                       chunk, closes
 
-Also `?status=N` and `?header=` work on /text, /json and /bytes.
+Also `?status=N` and `?header=` work on /text, /json and /bytes; a 1xx, 204
+or 304 status is sent with neither body nor Content-Length.
 Unknown paths answer 404.
 """
 import hashlib
@@ -136,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status, body, ctype="text/plain", headers=()):
         if isinstance(body, str):
             body = body.encode("utf-8")
+        if status in (204, 304) or 100 <= status < 200:
+            self._head(status, list(headers), None)  # no body, no length
+            self.wfile.flush()
+            return
         self._head(status, list(headers), ctype, len(body))
         if self.command != "HEAD":
             self.wfile.write(body)
