@@ -174,7 +174,7 @@ static void start_part(struct gather_call *gc, size_t i)
     pc->gc = gc;
     struct buf head = {0};
     buf_puts(&head, "GET ");
-    proxy_target_render(&part->target, r, &head);
+    proxy_target_render(&part->target, r, 0, &head);
     buf_printf(&head, " HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n",
                part->target.up->authority);
     buf_printf(&head, "X-Forwarded-For: %s\r\n\r\n", conn_peer(r->conn));

@@ -55,7 +55,7 @@ static void build_head(const struct proxy_call *pc, struct buf *h)
     const struct proxy_target *t = &pc->p->to[pc->target];
     buf_append(h, r->method_name.p, r->method_name.n);
     buf_putc(h, ' ');
-    proxy_target_render(t, r, h);
+    proxy_target_render(t, r, 1, h);
     buf_puts(h, " HTTP/1.1\r\n");
     if (!pc->p->sets_host) {
         buf_puts(h, "Host: ");

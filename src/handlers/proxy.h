@@ -36,8 +36,10 @@ int proxy_target_load(struct cfg_ctx *c, const yaml_node_t *node, const struct r
                       unsigned keepalive, struct proxy_target *t);
 void proxy_target_free(struct proxy_target *t);
 /* Appends the request target for the upstream: the rendered path (unsafe bytes
- * percent-encoded) plus the client's query, or the client's own target. */
-void proxy_target_render(const struct proxy_target *t, const struct request *r, struct buf *out);
+ * percent-encoded) plus the URL's query, else the client's when pass_query;
+ * or the client's own target when the URL has no path. */
+void proxy_target_render(const struct proxy_target *t, const struct request *r, int pass_query,
+                         struct buf *out);
 /* Appends the client's headers minus hop-by-hop ones, Host and framing, then
  * X-Forwarded-For/-Proto/-Host and Forwarded (RFC 7239). */
 void proxy_forward_headers(const struct request *r, struct buf *out);

@@ -85,7 +85,8 @@ static yh_span origin_target(const struct request *r)
     return (yh_span){slash, (size_t)(t.p + t.n - slash)};
 }
 
-void proxy_target_render(const struct proxy_target *t, const struct request *r, struct buf *out)
+void proxy_target_render(const struct proxy_target *t, const struct request *r, int pass_query,
+                         struct buf *out)
 {
     if (!t->path) {
         yh_span o = origin_target(r);
@@ -107,7 +108,7 @@ void proxy_target_render(const struct proxy_target *t, const struct request *r, 
         tpl_render(t->query, &ctx, &scratch);
         buf_putc(out, '?');
         append_encoded(out, scratch.data, scratch.len, NULL);
-    } else if (r->query.n) {
+    } else if (pass_query && r->query.n) {
         buf_putc(out, '?');
         buf_append(out, r->query.p, r->query.n);
     }
