@@ -104,6 +104,8 @@ void request_body_take(struct request *r, size_t n)
     struct buf *b = &r->body;
     if (n > b->len)
         n = b->len;
+    if (n == 0)
+        return;
     int was_full = b->len >= REQ_BODY_HIGH;
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
