@@ -30,6 +30,11 @@ const char *conn_peer(const struct conn *c)
     return c->peer;
 }
 
+int conn_sockname(const struct conn *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+    return getsockname(c->fd, (struct sockaddr *)ss, len);
+}
+
 static void fifo_pop(struct conn *c)
 {
     struct request *r = c->fifo_head;
@@ -209,8 +214,7 @@ static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_n
         if (r->streaming) {
             /* sent counts head bytes only: written body bytes leave resp_body */
             if (r->sent < r->resp_head.len)
-                iov[n++] = (struct iovec){r->resp_head.data + r->sent,
-                                          r->resp_head.len - r->sent};
+                iov[n++] = (struct iovec){r->resp_head.data + r->sent, r->resp_head.len - r->sent};
             if (r->resp_body.len)
                 iov[n++] = (struct iovec){r->resp_body.data, r->resp_body.len};
             if (!r->done)
