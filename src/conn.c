@@ -248,7 +248,8 @@ static int consume_stream(struct request *r, size_t *written)
     *written -= take;
     struct buf *b = &r->resp_body;
     size_t body = b->len < *written ? b->len : *written;
-    memmove(b->data, b->data + body, b->len - body);
+    if (body) /* an empty stream may have no storage: memmove(NULL) is undefined */
+        memmove(b->data, b->data + body, b->len - body);
     b->len -= body;
     *written -= body;
     return r->done && r->sent == r->resp_head.len && b->len == 0;
