@@ -30,6 +30,11 @@ const char *conn_peer(const struct conn *c)
     return c->peer;
 }
 
+int conn_sockname(const struct conn *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+    return getsockname(c->fd, (struct sockaddr *)ss, len);
+}
+
 static void fifo_pop(struct conn *c)
 {
     struct request *r = c->fifo_head;

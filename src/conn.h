@@ -25,6 +25,8 @@ void conn_body_taken(struct request *r);
 void conn_send_continue(struct request *r);
 /* The client's address as text ("127.0.0.1", "::1", "unix"). */
 const char *conn_peer(const struct conn *c);
+/* The local address the connection came in on (getsockname). Returns 0 or -1. */
+int conn_sockname(const struct conn *c, struct sockaddr_storage *ss, socklen_t *len);
 /* Starts draining for a stop: idle connections close now, busy ones after
  * their current answer. */
 void conn_drain(struct conn *c);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conn.h"
 #include "conn_internal.h"
+#include "handlers/exec.h"
 #include "log.h"
 #include "request.h"
 #include "shared_stats.h"
@@ -284,6 +285,7 @@ void worker_destroy(struct worker *w)
         close(w->ctl_io.fd);
     while (w->conns)
         conn_abort(w->conns);
+    exec_shutdown(); /* children of cancelled requests not reaped yet */
     worker_stop_listening(w);
     for (int k = 0; k < WAIT_KINDS; k++)
         tlist_stop(&w->waits[k]);

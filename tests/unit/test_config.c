@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handlers/exec.h"
 #include "router.h"
 
 #define NAME   "t.yaml"
@@ -687,6 +688,32 @@ static const struct err_case err_cases[] = {
     /* echo */
     {R1 "GET /:\n      echo: xml\n", "3:13", "echo: expected `json` or `body`"},
     {R1 "GET /:\n      echo: {mode: json}\n", "3:13", "echo: expected `json` or `body`"},
+    /* exec */
+    {R1 "GET /:\n      exec: {timeout: 1s}\n", "3:13", "exec: the long form needs `argv:`"},
+    {R1 "GET /:\n      exec: []\n", "3:13", "exec: argv is empty"},
+    {R1 "GET /:\n      exec: /bin/true\n", "3:13", "exec: expected a list [/path/cmd, arg...]"},
+    {R1 "GET /:\n      exec: [bin/true]\n", "3:14", "exec: `bin/true` must be an absolute path"},
+    {R1 "GET /:\n      exec: [/etc/passwd]\n", "3:14", "exec: `/etc/passwd` is not executable"},
+    {R1 "GET /:\n      exec: [/nonexistent/cmd]\n", "3:14",
+     "exec: cannot use `/nonexistent/cmd`: No such file or directory"},
+    {R1 "GET /:\n      exec: [/]\n", "3:14", "exec: `/` is not a regular file"},
+    {R1 "GET /:\n      exec: [/bin/true, {a: b}]\n", "3:25",
+     "exec: argv items must be strings, found a mapping"},
+    {R1 "GET /:\n      exec: {argv: /bin/true}\n", "3:20", "exec: argv must be a list"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], timeout: 5y}\n", "3:42",
+     "expected a duration like 250ms, 10s, 5m or 1h, found `5y`"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], timeout: 0s}\n", "3:42",
+     "exec: timeout must be more than 0"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], timout: 1s}\n", "3:33",
+     "unknown key `timout`; did you mean `timeout`?"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], max_concurrent: 0}\n", "3:49",
+     "expected a number from 1 to 100000, found `0`"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], env: {A-B: x}}\n", "3:39",
+     "exec: env name `A-B` is not valid"},
+    {R1 "GET /:\n      exec: {argv: [/bin/true], env: [A]}\n", "3:38",
+     "exec: env must be a mapping of NAME: value, found a list"},
+    {R1 "GET /{name}:\n      exec: {argv: [/bin/true], env: {A: \"{nme}\"}}\n", "3:43",
+     "unknown variable {nme}"},
     /* templates: the column is the brace inside the scalar */
     {R1 "GET /{name}:\n      text: Hello, {nme}\n", "3:20", "unknown variable {nme}"},
     {R1 "GET /{name}:\n      text: \"Hello, {nme}\"\n", "3:21", "unknown variable {nme}"},
@@ -912,6 +939,43 @@ START_TEST(test_run_as)
 }
 END_TEST
 
+/* exec: both forms, the defaults, env names. */
+START_TEST(test_exec_forms)
+{
+    struct config *cfg =
+        load_ok("routes:\n"
+                "  - GET /a:\n"
+                "      exec: [/bin/true, \"two words\", \"{x}\"]\n"
+                "  - POST /b/{id}:\n"
+                "      exec: {argv: [/bin/true], timeout: 250ms, max_concurrent: 2,\n"
+                "             env: {MODE: fast, ID: \"{id}\", _x9: \"\"}}\n");
+    const struct route *a = find_route(cfg, "GET /a");
+    ck_assert_str_eq(a->kind->name, "exec");
+    ck_assert_int_eq(a->kind->streams_body, 1);
+    const struct exec_route *ea = a->state;
+    ck_assert_uint_eq(ea->argc, 3);
+    ck_assert_str_eq(ea->argv[0], "/bin/true");
+    ck_assert_str_eq(ea->argv[1], "two words");
+    ck_assert_str_eq(ea->argv[2], "{x}"); /* literal: argv is no template */
+    ck_assert_ptr_null(ea->argv[3]);
+    ck_assert_uint_eq(ea->timeout_ms, 30000);
+    ck_assert_uint_eq(ea->max_concurrent, 16);
+    ck_assert_uint_eq(ea->nenv, 0);
+    ck_assert_str_eq(ea->label, "GET /a");
+    const struct exec_route *eb = find_route(cfg, "POST /b/{id}")->state;
+    ck_assert_uint_eq(eb->argc, 1);
+    ck_assert_uint_eq(eb->timeout_ms, 250);
+    ck_assert_uint_eq(eb->max_concurrent, 2);
+    ck_assert_uint_eq(eb->nenv, 3);
+    ck_assert_str_eq(eb->env[0].name, "MODE");
+    ck_assert_str_eq(eb->env[1].name, "ID");
+    ck_assert_str_eq(eb->env[2].name, "_x9");
+    ck_assert(tpl_is_constant(eb->env[0].value));
+    ck_assert(!tpl_is_constant(eb->env[1].value));
+    config_unref(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -937,6 +1001,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_load_bytes_uses_len);
     tcase_add_test(tc, test_workers_forms);
     tcase_add_test(tc, test_run_as);
+    tcase_add_test(tc, test_exec_forms);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
