@@ -27,9 +27,9 @@ extern "C" {
  * another version is refused at load with a clear error. */
 #define YH_MODULE_ABI 1
 
-struct ev_loop;         /* libev's loop: the worker's own */
-struct yh_request;      /* a request being answered (opaque) */
-struct yh_config_node;  /* the route's `config:` value, or a part of it (opaque) */
+struct ev_loop;        /* libev's loop: the worker's own */
+struct yh_request;     /* a request being answered (opaque) */
+struct yh_config_node; /* the route's `config:` value, or a part of it (opaque) */
 
 /* ---- the route's `config:` value (valid during init() only) ---- */
 
@@ -44,7 +44,8 @@ const char *yh_config_string(const struct yh_config_node *n);
 const struct yh_config_node *yh_config_get(const struct yh_config_node *n, const char *key);
 /* The number of items of a list (or pairs of a mapping); 0 otherwise. */
 size_t yh_config_count(const struct yh_config_node *n);
-/* Item i of a list, or the value of pair i of a mapping (*key set when not NULL); NULL past the end. */
+/* Item i of a list, or the value of pair i of a mapping (*key set when not NULL); NULL past the
+ * end. */
 const struct yh_config_node *yh_config_item(const struct yh_config_node *n, size_t i,
                                             const char **key);
 
@@ -80,8 +81,7 @@ void yh_write(struct yh_request *r, const void *data, size_t len);
 void yh_respond(struct yh_request *r);
 /* Registers a function called when the client goes away before yh_respond():
  * release what the request holds (timers, ...); the request is gone after it. */
-void yh_on_cancel(struct yh_request *r, void (*cancel)(struct yh_request *r, void *arg),
-                  void *arg);
+void yh_on_cancel(struct yh_request *r, void (*cancel)(struct yh_request *r, void *arg), void *arg);
 /* The worker's libev loop, for asynchronous modules (ev_timer, ev_io, ...). */
 struct ev_loop *yh_loop(void);
 /* Writes a line to the server's error log at warning level. */
