@@ -4,12 +4,19 @@
 #include <string.h>
 
 extern const struct handler_kind handler_text, handler_json, handler_redirect, handler_echo,
-    handler_health, handler_files, handler_proxy, handler_gather, handler_exec,
-    handler_module;
+    handler_health, handler_files, handler_proxy, handler_gather, handler_exec, handler_module;
 
-static const struct handler_kind *const kinds[] = {
-    &handler_text,  &handler_json,  &handler_redirect, &handler_echo, &handler_health,
-    &handler_files, &handler_proxy, &handler_gather,   &handler_exec, &handler_module, NULL};
+static const struct handler_kind *const kinds[] = {&handler_text,
+                                                   &handler_json,
+                                                   &handler_redirect,
+                                                   &handler_echo,
+                                                   &handler_health,
+                                                   &handler_files,
+                                                   &handler_proxy,
+                                                   &handler_gather,
+                                                   &handler_exec,
+                                                   &handler_module,
+                                                   NULL};
 
 /* Handlers of the contract (DESIGN.md) that later versions add. */
 static const char *const planned[] = {"metrics", NULL};
