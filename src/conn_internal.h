@@ -27,10 +27,11 @@ struct conn {
     size_t head_start; /* offset in `in` of the head being parsed, NO_HEAD if none */
     struct request *fifo_head, *fifo_tail;
     unsigned nfifo;
-    struct request *cur; /* being parsed */
-    unsigned served;     /* requests begun on this connection */
-    int error_status;    /* set by a parser callback before it fails */
-    size_t unsent;       /* bytes of finished answers not yet written */
+    struct request *cur;  /* being parsed */
+    unsigned served;      /* requests begun on this connection */
+    int error_status;     /* set by a parser callback before it fails */
+    size_t unsent;        /* bytes of finished answers not yet written */
+    size_t trailer_bytes; /* of the current request's trailer fields (dropped) */
     unsigned in_execute : 1;
     unsigned paused : 1;     /* parser paused: FIFO full or no more requests wanted */
     unsigned closing : 1;    /* no more requests: close once answers are out */

@@ -18,8 +18,10 @@ static struct conn *parser_conn(llhttp_t *p)
 /* Fails the parse with status once the head outgrows limits.header_size. */
 static int check_head_size(struct conn *c, const char *at, size_t len, int status)
 {
+    if (c->head_start == NO_HEAD)
+        return 0;
     const char *start = c->in.data + c->head_start;
-    if (c->head_start != NO_HEAD && (uint64_t)(at + len - start) > c->w->cfg->limits.header_size) {
+    if ((uint64_t)(at + len - start) > c->w->cfg->limits.header_size) {
         c->error_status = status;
         return -1;
     }
@@ -50,6 +52,7 @@ struct request *conn_begin_request(struct conn *c)
     c->served++;
     c->in_field = 0;
     c->head_start = NO_HEAD;
+    c->trailer_bytes = 0;
     return r;
 }
 
@@ -75,10 +78,25 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return check_head_size(c, at, len, 414);
 }
 
+/* Trailer fields (after a chunked body) are read and dropped: nothing uses
+ * them, and spans into an input buffer that moved since the head would dangle.
+ * They count against limits.header_size. */
+static int skip_trailer(struct conn *c, size_t len)
+{
+    c->trailer_bytes += len;
+    if (c->trailer_bytes > c->w->cfg->limits.header_size) {
+        c->error_status = 431;
+        return -1;
+    }
+    return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
     struct request *r = c->cur;
+    if (r->head_parsed)
+        return skip_trailer(c, len);
     if (!c->in_field) {
         if (r->nheaders == REQ_MAX_HEADERS) {
             c->error_status = 431;
@@ -94,6 +112,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
+    if (c->cur->head_parsed)
+        return skip_trailer(c, len);
     c->in_field = 0;
     span_extend(&c->cur->headers[c->cur->nheaders - 1].value, at, len);
     return check_head_size(c, at, len, 431);

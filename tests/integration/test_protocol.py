@@ -163,6 +163,29 @@ def test_chunked_request_body():
             eq(c.read_response().body, b"n=9\n", "keep-alive after a chunked body")
 
 
+def test_trailer_fields_dropped_and_bounded():
+    """Trailers are read and dropped (never visible as headers, even when split
+    across reads), and count against limits.header_size (431 past it)."""
+    import json
+    with server() as s:
+        with s.connect() as c:
+            c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   b"3\r\nabc\r\n0\r\nX-Trai")
+            time.sleep(0.1)
+            c.send(b"ler: late\r\nX-Other: 1\r\n\r\n")
+            r = c.read_response()
+            eq(r.status, 200)
+            headers = {k.lower() for k in json.loads(r.body)["headers"]}
+            check("x-trailer" not in headers and "x-other" not in headers,
+                  "trailer fields leaked into the request headers: %r" % headers)
+            c.send(req("/n/1"))
+            eq(c.read_response().body, b"n=1\n", "keep-alive after trailers")
+        big = b"X-Big: " + b"a" * 9000 + b"\r\n"
+        assert_error_and_closed(s, b"POST /body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                                   b"\r\n\r\n1\r\na\r\n0\r\n" + big + b"\r\n", 431,
+                                "a trailer past limits.header_size")
+
+
 def test_transfer_encoding_gzip_501():
     with server() as s:
         assert_error_and_closed(s, b"POST /body HTTP/1.1\r\nHost: x\r\n"
