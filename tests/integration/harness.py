@@ -109,6 +109,17 @@ def yhttpd_run(args, timeout=10, **kw):
 
 # ---------------------------------------------------------------- server
 
+def valgrind_wrapper():
+    """With YH_VALGRIND=1 (make check-valgrind) every server runs under
+    valgrind: any memory error or definite leak makes it exit 99, which fails
+    the test like any unclean exit."""
+    if os.environ.get("YH_VALGRIND") != "1":
+        return []
+    return ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            "--child-silent-after-fork=no", "--trace-children=no"]
+
+
 class Server:
     """The real daemon on a free port.  `config` is YAML (dedented) holding at
     least `routes:`; listen, workers, access_log and error_log are added
@@ -128,7 +139,7 @@ class Server:
         # env: extra environment variables for the server (None values unset);
         # wrapper: argv prefix that execs the server (its pid stays ours).
         self.env = env
-        self.wrapper = list(wrapper)
+        self.wrapper = list(wrapper) or valgrind_wrapper()
         self.write_config(config, access_format)
         _servers.append(self)
         if start:
