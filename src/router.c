@@ -306,8 +306,10 @@ static pcre2_code *rx_compile(const char *src, size_t n, int jit, char *msg, siz
         snprintf(msg, msglen, "%s at offset %zu", (const char *)text, (size_t)off);
         return NULL;
     }
-    /* JIT is an optimisation: when unavailable pcre2_match interprets. */
-    if (jit)
+    /* JIT is an optimisation: when unavailable pcre2_match interprets.
+     * YH_PCRE2_NO_JIT=1 turns it off for memory checkers, which cannot follow
+     * generated code (make check-valgrind sets it). */
+    if (jit && !getenv("YH_PCRE2_NO_JIT"))
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     return re;
 }

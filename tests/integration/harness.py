@@ -115,6 +115,7 @@ def valgrind_wrapper():
     the test like any unclean exit."""
     if os.environ.get("YH_VALGRIND") != "1":
         return []
+    os.environ["YH_PCRE2_NO_JIT"] = "1"  # memcheck cannot follow JIT-generated code
     return ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
             "--child-silent-after-fork=no", "--trace-children=no"]
