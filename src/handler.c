@@ -4,14 +4,16 @@
 #include <string.h>
 
 extern const struct handler_kind handler_text, handler_json, handler_redirect, handler_echo,
-    handler_health, handler_files, handler_proxy, handler_gather, handler_exec;
+    handler_health, handler_files, handler_proxy, handler_gather, handler_exec, handler_metrics;
 
 static const struct handler_kind *const kinds[] = {
     &handler_text,  &handler_json,  &handler_redirect, &handler_echo, &handler_health,
-    &handler_files, &handler_proxy, &handler_gather,   &handler_exec, NULL};
+    &handler_files, &handler_proxy, &handler_gather,   &handler_exec, &handler_metrics,
+    NULL,
+};
 
 /* Handlers of the contract (DESIGN.md) that later versions add. */
-static const char *const planned[] = {"module", "metrics", NULL};
+static const char *const planned[] = {"module", NULL};
 
 const char *const handler_names[] = {"text",  "json",   "redirect", "echo",   "health",  "files",
                                      "proxy", "gather", "exec",     "module", "metrics", NULL};

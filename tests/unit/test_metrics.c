@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "handler.h"
 #include "metrics.h"
 
 static struct metrics_slot *new_slot(struct metrics_index *ix)
@@ -272,6 +274,24 @@ START_TEST(test_render_empty)
 }
 END_TEST
 
+/* ---- the route (its errors are in test_config.c) ---- */
+
+START_TEST(test_route_config)
+{
+    static const char yaml[] = "routes:\n"
+                               "  - GET /metrics: {metrics: {}, headers: {X-A: b}}\n";
+    struct buf err = {0};
+    struct config *cfg = config_load_bytes("t.yaml", yaml, sizeof(yaml) - 1, &err);
+    ck_assert_msg(cfg != NULL, "%.*s", (int)err.len, err.data);
+    ck_assert_uint_eq(cfg->nroutes, 1);
+    ck_assert_str_eq(cfg->routes[0].kind->name, "metrics");
+    ck_assert_ptr_eq(cfg->routes[0].kind, handler_find("metrics"));
+    ck_assert_int_eq(handler_is_planned("metrics"), 0);
+    config_unref(cfg);
+    buf_free(&err);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -285,6 +305,7 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, test_escape_label);
     tcase_add_test(tc, test_render);
     tcase_add_test(tc, test_render_empty);
+    tcase_add_test(tc, test_route_config);
     suite_add_tcase(s, tc);
     return s;
 }
