@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conn_internal.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "worker.h"
 
@@ -511,6 +512,7 @@ void conn_stream_ended(struct request *r)
 {
     struct conn *c = r->conn;
     log_access(r, ev_now(c->w->loop));
+    metrics_request_done(r, ev_now(c->w->loop));
     drop_unread_body(c, r);
     schedule_write(c);
 }
@@ -528,6 +530,7 @@ void conn_response_ready(struct request *r)
 {
     struct conn *c = r->conn;
     log_access(r, ev_now(c->w->loop));
+    metrics_request_done(r, ev_now(c->w->loop));
     drop_unread_body(c, r);
     c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
     if (!c->in_execute && c->fifo_head == r)

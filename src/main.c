@@ -12,8 +12,10 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "shared_stats.h"
 #include "worker.h"
 
 #ifndef YH_DEFAULT_CONFIG
@@ -150,6 +152,12 @@ static int serve_single(struct config *cfg)
         log_error("%s", err);
         return 1;
     }
+    /* No master: this process owns the shared counters and their only slot. */
+    if (stats_init() < 0 || metrics_init() < 0)
+        log_warn("no shared memory for statistics: %s", strerror(errno));
+    stats_bind_slot(0);
+    metrics_bind_slot(0);
+    metrics_set_workers(1);
     struct worker w;
     if (worker_init(&w, cfg, fds, activated ? (size_t)activated : cfg->nlistens, -1) < 0) {
         log_error("cannot create the event loop");

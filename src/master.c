@@ -19,6 +19,7 @@
 #include "control.h"
 #include "log.h"
 #include "master_listen.h"
+#include "metrics.h"
 #include "notify.h"
 #include "privdrop.h"
 #include "shared_stats.h"
@@ -96,6 +97,7 @@ static void worker_main(size_t index, int ctl)
     }
     sigprocmask(SIG_UNBLOCK, master_signals(), NULL);
     stats_bind_slot(index);
+    metrics_bind_slot(index);
     char err[256];
     if (privdrop_apply(&m.cfg->run_as, err, sizeof(err)) < 0) {
         log_error("worker %zu: %s", index, err);
@@ -186,6 +188,7 @@ static void reap_children(void)
             }
             log_warn("worker %zu (pid %d) %s; respawning", i, (int)pid, how);
             m.restarts++;
+            metrics_count_restart();
             schedule_respawn(s, now);
         }
     }
@@ -237,6 +240,7 @@ static void resize_slots(size_t n)
     if (!m.slots)
         abort();
     m.nslots = n;
+    metrics_set_workers(n);
     for (size_t i = old; i < n; i++)
         m.slots[i] = (struct slot){.ctl = -1};
     for (size_t i = old; i < n; i++)
@@ -293,6 +297,7 @@ static void reload(void)
         config_unref(next);
         next = NULL;
     }
+    metrics_count_reload(next != NULL);
     if (!next) {
         reload_failed(&errors);
     } else {
@@ -409,6 +414,8 @@ int master_run(struct config *cfg)
     size_t n = (size_t)config_worker_count(cfg);
     if (stats_init() < 0)
         log_warn("no shared memory for statistics: %s", strerror(errno));
+    if (metrics_init() < 0)
+        log_warn("no shared memory for metrics: %s", strerror(errno));
     if (m.sigfd < 0 || open_master_listeners(n) < 0) {
         config_unref(m.cfg);
         return 1;

@@ -37,6 +37,13 @@ void stats_reset_slot(size_t slot)
         __atomic_store_n(&table[slot].connections, 0, __ATOMIC_RELAXED);
 }
 
+long stats_connections_of(size_t slot)
+{
+    return table && slot < STATS_MAX_SLOTS
+               ? __atomic_load_n(&table[slot].connections, __ATOMIC_RELAXED)
+               : 0;
+}
+
 long stats_connections_total(size_t n)
 {
     long sum = 0;

@@ -19,6 +19,8 @@ void stats_bind_slot(size_t slot);
 void stats_connections_add(long delta);
 /* Zeroes a slot (a worker died: its connections died with it). */
 void stats_reset_slot(size_t slot);
+/* Open connections of one slot (0 when there is no table). */
+long stats_connections_of(size_t slot);
 /* Sum of open connections over the first n slots. */
 long stats_connections_total(size_t n);
 

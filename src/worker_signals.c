@@ -9,6 +9,7 @@
 #include "control.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "worker.h"
 
@@ -98,13 +99,16 @@ static void on_reload_signal(struct ev_loop *loop, ev_signal *s, int revents)
     struct buf errors = {0};
     notify_reloading();
     struct config *next = config_load_file(w->cfg->path, &errors);
+    int ok = 0;
     if (!next) {
         report_reload_errors(&errors);
     } else if (apply_config(w, next, NULL, 0) == 0) {
         notify_ready("running; last reload ok");
+        ok = 1;
     } else {
         notify_ready("reload failed: cannot open listeners");
     }
+    metrics_count_reload(ok);
     config_unref(next);
     buf_free(&errors);
 }

@@ -205,6 +205,7 @@ def test_haproxy_drains_a_stopping_instance():
             # a slow request keeps a busy: it drains while health answers 503
             slow = socket.create_connection(("127.0.0.1", a.port), timeout=5)
             slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.3)  # read by a before the stop: a request in progress, not an idle socket
             a.signal(signal.SIGTERM)
             time.sleep(0.5)
             slow.sendall(b"\r\n")
