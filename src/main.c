@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "examples.h"
 #include "explain.h"
 #include "listen.h"
 #include "log.h"
@@ -95,6 +96,27 @@ static struct config *load_or_report(const char *path)
         fwrite(errors.data, 1, errors.len, stderr);
     buf_free(&errors);
     return cfg;
+}
+
+/* Runs the route examples: failures on stderr; with verbose (-t), skipped ones
+ * and the count passed on stdout. Returns 0 when none failed. */
+static int check_examples(struct config *cfg, int verbose)
+{
+    struct buf errors = {0}, notes = {0};
+    struct example_counts n;
+    int rc = examples_run(cfg, &errors, &notes, &n);
+    if (verbose)
+        fwrite(notes.data, 1, notes.len, stdout);
+    fwrite(errors.data, 1, errors.len, stderr);
+    if (rc < 0)
+        fprintf(stderr, "%s: %u of %u example(s) failed\n", cfg->path, n.failed,
+                n.failed + n.passed);
+    else if (verbose && n.passed + n.skipped)
+        printf("%s: %u example(s) passed%s\n", cfg->path, n.passed,
+               n.skipped ? ", some skipped (asynchronous handlers)" : "");
+    buf_free(&errors);
+    buf_free(&notes);
+    return rc;
 }
 
 /* Binds every listener; returns the fds (caller owns) or NULL after logging. */
@@ -215,12 +237,17 @@ int main(int argc, char **argv)
         fwrite(out.data, 1, out.len, status == 2 ? stderr : stdout);
         buf_free(&out);
     } else if (o.test) {
-        printf("%s: ok\n", o.config);
+        if (check_examples(cfg, 1) < 0)
+            status = 1;
+        else
+            printf("%s: ok\n", o.config);
     } else if (o.routes) {
         struct buf table = {0};
         config_print_routes(cfg, &table);
         fwrite(table.data, 1, table.len, stdout);
         buf_free(&table);
+    } else if (check_examples(cfg, 0) < 0) {
+        status = 1; /* failing examples refuse to start, like a config error */
     } else {
         status = serve(cfg);
     }
