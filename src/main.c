@@ -105,9 +105,10 @@ static int check_examples(struct config *cfg, int verbose)
     struct buf errors = {0}, notes = {0};
     struct example_counts n;
     int rc = examples_run(cfg, &errors, &notes, &n);
-    if (verbose)
+    if (verbose && notes.len)
         fwrite(notes.data, 1, notes.len, stdout);
-    fwrite(errors.data, 1, errors.len, stderr);
+    if (errors.len)
+        fwrite(errors.data, 1, errors.len, stderr);
     if (rc < 0)
         fprintf(stderr, "%s: %u of %u example(s) failed\n", cfg->path, n.failed,
                 n.failed + n.passed);
@@ -234,7 +235,8 @@ int main(int argc, char **argv)
     if (o.explain) {
         struct buf out = {0};
         status = explain_request(cfg, o.explain, &out);
-        fwrite(out.data, 1, out.len, status == 2 ? stderr : stdout);
+        if (out.len)
+            fwrite(out.data, 1, out.len, status == 2 ? stderr : stdout);
         buf_free(&out);
     } else if (o.test) {
         if (check_examples(cfg, 1) < 0)
