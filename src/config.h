@@ -12,6 +12,7 @@
 #include "template.h"
 
 struct handler_kind;
+struct route_example;
 
 /* One `listen:` entry, resolved at load. */
 struct listen_addr {
@@ -39,9 +40,11 @@ struct route {
     void *state; /* the handler's, from its configure() */
     struct route_header *headers;
     size_t nheaders;
-    uint64_t body_size; /* limit for this route's request bodies */
-    uint64_t limit;     /* `limit:` requests in flight per worker, 0 = none */
-    unsigned *inflight; /* the count against limit (writable through const routes) */
+    uint64_t body_size;             /* limit for this route's request bodies */
+    uint64_t limit;                 /* `limit:` requests in flight per worker, 0 = none */
+    unsigned *inflight;             /* the count against limit (writable through const routes) */
+    struct route_example *examples; /* `examples:` (config_examples.h) */
+    size_t nexamples;
 };
 
 struct config {

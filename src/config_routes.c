@@ -8,12 +8,12 @@
 
 #include "cfg.h"
 #include "config.h"
+#include "config_examples.h"
 #include "handler.h"
 #include "http.h"
 #include "suggest.h"
 
-static const char *const option_keys[] = {"headers", "body_size", "limit", NULL};
-static const char *const planned_options[] = {"examples", NULL};
+static const char *const option_keys[] = {"headers", "body_size", "limit", "examples", NULL};
 
 static const char *const known_methods[] = {
     "GET",   "HEAD", "POST", "PUT",  "DELETE", "PATCH",  "OPTIONS", "TRACE", "PURGE", "PROPFIND",
@@ -157,9 +157,7 @@ static const yaml_node_pair_t *find_handler(struct cfg_ctx *c, const yaml_node_t
         const char *name = cfg_scalar(k);
         if (!name || in_list(name, option_keys))
             continue;
-        if (in_list(name, planned_options)) {
-            bad = cfg_error(c, k, "route option `%s` is not available in this version", name);
-        } else if (handler_is_planned(name)) {
+        if (handler_is_planned(name)) {
             bad = cfg_error(c, k, "handler `%s` is not available in this version", name);
         } else if (!handler_find(name)) {
             const char *hint = suggest_closest(name, handler_names);
@@ -192,6 +190,8 @@ static int load_route_options(struct cfg_ctx *c, const struct config *cfg, struc
         rc |= load_route_headers(c, route, v);
     if ((v = cfg_get(c, map, "limit")))
         rc |= cfg_uint(c, v, 1, 1000000, &route->limit);
+    if ((v = cfg_get(c, map, "examples")))
+        rc |= config_load_examples(c, route, v);
     route->inflight = calloc(1, sizeof(*route->inflight));
     if (!route->inflight)
         abort();
@@ -266,6 +266,7 @@ void config_free_routes(struct config *cfg)
             tpl_free(r->headers[j].value);
         }
         free(r->headers);
+        config_free_examples(r);
         free(r->inflight);
         free(r->label);
         free(r->pattern);

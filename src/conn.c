@@ -511,8 +511,10 @@ void conn_stream_queued(struct request *r, size_t n)
 void conn_stream_ended(struct request *r)
 {
     struct conn *c = r->conn;
-    log_access(r, ev_now(c->w->loop));
-    metrics_request_done(r, ev_now(c->w->loop));
+    if (!c->w->quiet) { /* example runs are neither logged nor counted */
+        log_access(r, ev_now(c->w->loop));
+        metrics_request_done(r, ev_now(c->w->loop));
+    }
     drop_unread_body(c, r);
     schedule_write(c);
 }
@@ -529,8 +531,10 @@ void conn_body_taken(struct request *r)
 void conn_response_ready(struct request *r)
 {
     struct conn *c = r->conn;
-    log_access(r, ev_now(c->w->loop));
-    metrics_request_done(r, ev_now(c->w->loop));
+    if (!c->w->quiet) { /* example runs are neither logged nor counted */
+        log_access(r, ev_now(c->w->loop));
+        metrics_request_done(r, ev_now(c->w->loop));
+    }
     drop_unread_body(c, r);
     c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
     if (!c->in_execute && c->fifo_head == r)

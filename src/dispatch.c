@@ -82,9 +82,8 @@ static int check_transfer_encoding(const struct request *r)
 }
 
 /* The path and query of the target: origin-form, or absolute-form (RFC 9112 3.2.2). */
-static int split_target(struct request *r, yh_span *path)
+static int split_target(yh_span t, yh_span *path, yh_span *query)
 {
-    yh_span t = r->target;
     if (t.n > 8 && (strncasecmp(t.p, "http://", 7) == 0 || strncasecmp(t.p, "https://", 8) == 0)) {
         const char *auth = (const char *)memchr(t.p, ':', t.n) + 3;
         const char *slash = memchr(auth, '/', (size_t)(t.p + t.n - auth));
@@ -94,18 +93,22 @@ static int split_target(struct request *r, yh_span *path)
         return 400;
     const char *q = memchr(t.p, '?', t.n);
     *path = (yh_span){t.p, q ? (size_t)(q - t.p) : t.n};
-    r->query = q ? (yh_span){q + 1, (size_t)(t.p + t.n - q - 1)} : (yh_span){"", 0};
+    *query = q ? (yh_span){q + 1, (size_t)(t.p + t.n - q - 1)} : (yh_span){"", 0};
     return 0;
 }
 
-static int normalize_path(struct request *r, yh_span raw)
+int request_target_path(yh_span target, struct buf *path, yh_span *query)
 {
-    buf_reserve(&r->path_buf, raw.n + 1);
-    ssize_t n = path_normalize(raw.p, raw.n, r->path_buf.data);
+    yh_span raw;
+    if (split_target(target, &raw, query))
+        return 400;
+    path->len = 0;
+    buf_reserve(path, raw.n + 1);
+    ssize_t n = path_normalize(raw.p, raw.n, path->data);
     if (n < 0)
         return 400;
-    r->path_buf.len = (size_t)n;
-    r->path = (yh_span){r->path_buf.data, (size_t)n};
+    path->len = (size_t)n;
+    path->data[n] = '\0';
     return 0;
 }
 
@@ -151,7 +154,6 @@ static void allow_everything(struct request *r)
 int request_route(struct request *r, llhttp_t *p)
 {
     int status;
-    yh_span raw;
     if (p->http_major != 1)
         return 505;
     if ((status = check_host(r)) || (status = check_transfer_encoding(r)))
@@ -165,8 +167,9 @@ int request_route(struct request *r, llhttp_t *p)
     } else if (r->method == HTTP_CONNECT) {
         return 501;
     } else {
-        if ((status = split_target(r, &raw)) || (status = normalize_path(r, raw)))
+        if ((status = request_target_path(r->target, &r->path_buf, &r->query)))
             return status;
+        r->path = (yh_span){r->path_buf.data, r->path_buf.len};
         match_route(r);
     }
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > r->body_limit)

@@ -21,6 +21,10 @@ struct handler_kind {
     /* 1: handle() runs as soon as the head is parsed and takes the body as it
      * arrives (r->on_body); 0: it runs once the whole body is buffered. */
     int streams_body;
+    /* 1: handle() always completes the answer before it returns, touching no
+     * loop, timer or network: route examples run it in process. 0 (the
+     * default, so new kinds are safe): examples of its routes are skipped. */
+    int finishes_at_once;
 };
 
 /* The handler kind called name, or NULL. */

@@ -1,4 +1,4 @@
-/* yhttpd command line: serve, test a config (-t), print routes (--routes). */
+/* yhttpd command line: serve, test a config (-t), print routes (--routes), --explain. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "examples.h"
+#include "explain.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -22,21 +24,23 @@
 #define YH_DEFAULT_CONFIG "/etc/yhttpd/yhttpd.yaml"
 #endif
 
-enum { OPT_ROUTES = 256 };
+enum { OPT_ROUTES = 256, OPT_EXPLAIN };
 
 struct options {
     const char *config;
     int test;
     int routes;
+    const char *explain; /* "METHOD TARGET" */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: yhttpd [-c FILE] [-t | --routes]\n"
+            "usage: yhttpd [-c FILE] [-t | --routes | --explain \"METHOD TARGET\"]\n"
             "  -c, --config FILE  configuration file (default: %s)\n"
             "  -t, --test         check the configuration, print \"FILE: ok\" or the errors\n"
             "      --routes       print the compiled route table and exit\n"
+            "      --explain REQ  show which route answers REQ (\"GET /hello/bob\") and why\n"
             "  -V, --version      print the version\n"
             "  -h, --help         this help\n",
             YH_DEFAULT_CONFIG);
@@ -44,10 +48,13 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},  {"test", no_argument, NULL, 't'},
-        {"routes", no_argument, NULL, OPT_ROUTES}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"test", no_argument, NULL, 't'},
+                                             {"routes", no_argument, NULL, OPT_ROUTES},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"explain", required_argument, NULL, OPT_EXPLAIN},
+                                             {NULL, 0, NULL, 0}};
     int ch;
     o->config = YH_DEFAULT_CONFIG;
     while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
@@ -60,6 +67,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_ROUTES:
             o->routes = 1;
+            break;
+        case OPT_EXPLAIN:
+            o->explain = optarg;
             break;
         case 'V':
             printf("yhttpd %s\n", PACKAGE_VERSION);
@@ -88,6 +98,28 @@ static struct config *load_or_report(const char *path)
         fwrite(errors.data, 1, errors.len, stderr);
     buf_free(&errors);
     return cfg;
+}
+
+/* Runs the route examples: failures on stderr; with verbose (-t), skipped ones
+ * and the count passed on stdout. Returns 0 when none failed. */
+static int check_examples(struct config *cfg, int verbose)
+{
+    struct buf errors = {0}, notes = {0};
+    struct example_counts n;
+    int rc = examples_run(cfg, &errors, &notes, &n);
+    if (verbose && notes.len)
+        fwrite(notes.data, 1, notes.len, stdout);
+    if (errors.len)
+        fwrite(errors.data, 1, errors.len, stderr);
+    if (rc < 0)
+        fprintf(stderr, "%s: %u of %u example(s) failed\n", cfg->path, n.failed,
+                n.failed + n.passed);
+    else if (verbose && n.passed + n.skipped)
+        printf("%s: %u example(s) passed%s\n", cfg->path, n.passed,
+               n.skipped ? ", some skipped (asynchronous handlers)" : "");
+    buf_free(&errors);
+    buf_free(&notes);
+    return rc;
 }
 
 /* Binds every listener; returns the fds (caller owns) or NULL after logging. */
@@ -206,15 +238,26 @@ int main(int argc, char **argv)
         return 2;
     struct config *cfg = load_or_report(o.config);
     if (!cfg)
-        return 1;
+        return o.explain ? 2 : 1;
     int status = 0;
-    if (o.test) {
-        printf("%s: ok\n", o.config);
+    if (o.explain) {
+        struct buf out = {0};
+        status = explain_request(cfg, o.explain, &out);
+        if (out.len)
+            fwrite(out.data, 1, out.len, status == 2 ? stderr : stdout);
+        buf_free(&out);
+    } else if (o.test) {
+        if (check_examples(cfg, 1) < 0)
+            status = 1;
+        else
+            printf("%s: ok\n", o.config);
     } else if (o.routes) {
         struct buf table = {0};
         config_print_routes(cfg, &table);
         fwrite(table.data, 1, table.len, stdout);
         buf_free(&table);
+    } else if (check_examples(cfg, 0) < 0) {
+        status = 1; /* failing examples refuse to start, like a config error */
     } else {
         status = serve(cfg);
     }

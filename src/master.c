@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "examples.h"
 #include "log.h"
 #include "master_listen.h"
 #include "metrics.h"
@@ -289,6 +290,11 @@ static void reload(void)
     struct config *next = NULL;
     if (config_read_file(m.cfg->path, &bytes, &errors) == 0)
         next = config_load_bytes(m.cfg->path, bytes.data ? bytes.data : "", bytes.len, &errors);
+    struct example_counts ex = {0};
+    if (next && examples_run(next, &errors, NULL, &ex) < 0) {
+        config_unref(next); /* refused exactly like a syntax error */
+        next = NULL;
+    }
     size_t workers = next ? (size_t)config_worker_count(next) : 0;
     if (next)
         keep_fixed_settings(next, &workers);
@@ -311,7 +317,8 @@ static void reload(void)
         resize_slots(workers);
         config_unref(old);
         snprintf(m.last_reload, sizeof(m.last_reload), "ok (%zu routes)", m.cfg->nroutes);
-        log_info("reloaded %s: %zu route(s), %zu worker(s)", m.cfg->path, m.cfg->nroutes, m.nslots);
+        log_info("reloaded %s: %zu route(s), %zu worker(s), %u example(s) passed", m.cfg->path,
+                 m.cfg->nroutes, m.nslots, ex.passed);
     }
     notify_ready(m.last_reload);
     report_status();

@@ -53,7 +53,7 @@ void resp_begin(struct request *r, int status)
     const struct buf *block = status_block(status, r->cfg->server_header);
     buf_append(h, block->data, block->len);
     buf_append(h, "Date: ", 6);
-    buf_append(h, http_date(ev_now(EV_DEFAULT_UC)), 29);
+    buf_append(h, http_date(ev_now(the_worker->loop)), 29);
     buf_append(h, "\r\n", 2);
 }
 

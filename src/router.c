@@ -716,6 +716,50 @@ static struct node *terminal_node(struct router *r, const char *pattern, char *e
     return n;
 }
 
+int router_split(const char *pattern, struct router_seg *segs, int max)
+{
+    struct item pv[ROUTER_MAX_VARS];
+    int npv, n = 0;
+
+    if (!pattern || check_pattern(pattern, pv, &npv, NULL, 0) < 0)
+        return -1;
+    for (const char *p = pattern; *p == '/'; n++) {
+        struct seg s;
+        const char *next = next_seg(p + 1, &s);
+        static const enum router_seg_kind kinds[] = {[SEG_STATIC] = ROUTER_SEG_STATIC,
+                                                     [SEG_PARAM] = ROUTER_SEG_PARAM,
+                                                     [SEG_WHOLE] = ROUTER_SEG_REGEX,
+                                                     [SEG_MIXED] = ROUTER_SEG_REGEX,
+                                                     [SEG_SPAN] = ROUTER_SEG_SPAN};
+        if (n < max) {
+            segs[n].kind = kinds[s.kind];
+            segs[n].p = p + 1;
+            segs[n].len = s.kind == SEG_SPAN ? strlen(p + 1) : (size_t)(s.end - s.p);
+        }
+        if (s.kind == SEG_SPAN)
+            return n + 1;
+        p = next;
+    }
+    return n;
+}
+
+int router_seg_same(const struct router_seg *a, const struct router_seg *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == ROUTER_SEG_PARAM)
+        return 1;
+    if (a->kind == ROUTER_SEG_STATIC)
+        return a->len == b->len && !memcmp(a->p, b->p, a->len);
+    struct buf ka = {0}, kb = {0};
+    shape_key(&ka, a->p, a->p + a->len);
+    shape_key(&kb, b->p, b->p + b->len);
+    int same = ka.len == kb.len && (!ka.len || !memcmp(ka.data, kb.data, ka.len));
+    buf_free(&ka);
+    buf_free(&kb);
+    return same;
+}
+
 int router_add(struct router *r, const char *pattern, uint64_t methods, int line, int col,
                void *data, struct route_vars *vars, char *err, size_t errlen)
 {

@@ -55,4 +55,29 @@ int router_add(struct router *r, const char *pattern, uint64_t methods, int line
 enum router_result router_match(const struct router *r, const char *path, size_t len, int method,
                                 struct router_match *m);
 
+/* How the trie files one segment of a pattern, most specific first: matching
+ * tries the kinds in this order at each segment (see router.c). */
+enum router_seg_kind {
+    ROUTER_SEG_STATIC, /* literal text */
+    ROUTER_SEG_REGEX,  /* {x:RE}, or text mixed with variables, inside one segment */
+    ROUTER_SEG_PARAM,  /* {name} */
+    ROUTER_SEG_SPAN,   /* a regex that may match '/': covers the rest of the pattern */
+};
+
+struct router_seg {
+    enum router_seg_kind kind;
+    const char *p; /* into the pattern, without the leading '/' (SPAN: up to its end) */
+    size_t len;
+};
+
+/*
+ * Splits a pattern into the segments the trie files it under; a SPAN segment,
+ * if any, is the last. Returns how many (at most max are stored), or -1 when
+ * the pattern is invalid (router_add would refuse it).
+ */
+int router_split(const char *pattern, struct router_seg *segs, int max);
+/* 1 when two segments of one kind share a trie node: equal text, or regexes of
+ * the same shape (variable names aside); {name} segments always do. */
+int router_seg_same(const struct router_seg *a, const struct router_seg *b);
+
 #endif

@@ -275,18 +275,11 @@ int worker_run(struct worker *w)
     return 0;
 }
 
-void worker_destroy(struct worker *w)
+/* What every worker owns: connections, timeout lists, pools, config, loop. */
+static void worker_free_core(struct worker *w)
 {
-    if (ev_is_active(&w->ctl_io)) {
-        ev_ref(w->loop);
-        ev_io_stop(w->loop, &w->ctl_io);
-    }
-    if (w->ctl_io.fd >= 0)
-        close(w->ctl_io.fd);
     while (w->conns)
         conn_abort(w->conns);
-    exec_shutdown(); /* children of cancelled requests not reaped yet */
-    worker_stop_listening(w);
     for (int k = 0; k < WAIT_KINDS; k++)
         tlist_stop(&w->waits[k]);
     while (w->free_requests) {
@@ -302,5 +295,45 @@ void worker_destroy(struct worker *w)
     config_unref(w->cfg);
     w->cfg = NULL;
     ev_loop_destroy(w->loop);
+}
+
+void worker_destroy(struct worker *w)
+{
+    if (ev_is_active(&w->ctl_io)) {
+        ev_ref(w->loop);
+        ev_io_stop(w->loop, &w->ctl_io);
+    }
+    if (w->ctl_io.fd >= 0)
+        close(w->ctl_io.fd);
+    while (w->conns)
+        conn_abort(w->conns);
+    exec_shutdown(); /* children of cancelled requests not reaped yet */
+    worker_stop_listening(w);
+    worker_free_core(w);
     the_worker = NULL;
+}
+
+int worker_init_private(struct worker *w, struct config *cfg)
+{
+    memset(w, 0, sizeof(*w));
+    /* Not the default loop: that one belongs to the process's real worker
+     * (or, in the master, to the workers it will fork). */
+    w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!w->loop)
+        return -1;
+    w->quiet = 1;
+    w->free_inbufs = calloc(POOL_INBUFS, sizeof(*w->free_inbufs));
+    if (!w->free_inbufs)
+        abort();
+    for (int k = 0; k < WAIT_KINDS; k++)
+        tlist_init(&w->waits[k], w->loop, 1.0, conn_expired);
+    worker_set_config(w, cfg);
+    ev_init(&w->accept_resume, on_accept_resume);
+    ev_init(&w->shutdown_timer, on_shutdown_timeout);
+    return 0;
+}
+
+void worker_destroy_private(struct worker *w)
+{
+    worker_free_core(w);
 }

@@ -31,6 +31,7 @@ struct worker {
     int accepting;
     int activated; /* listeners came from socket activation: reloads keep them */
     int draining;
+    int quiet; /* a private worker (route examples): no access log */
     /* recycled objects: no malloc per request once warm */
     struct request *free_requests;
     size_t nfree_requests;
@@ -45,6 +46,13 @@ extern struct worker *the_worker;
  * the fds are taken). ctl_fd is the master's channel, or -1 for a single
  * process (which then reloads on SIGHUP itself). Returns 0 or -1. */
 int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten, int ctl_fd);
+/* A worker with its own new loop and no listeners, signals or master: route
+ * examples are served by it inside any process (master, -t, a running
+ * single-process server) without touching that process's own loop. The
+ * caller points the_worker at it while it serves. Returns 0 or -1. */
+int worker_init_private(struct worker *w, struct config *cfg);
+/* Closes its connections and frees it (and its loop). */
+void worker_destroy_private(struct worker *w);
 /* Runs until stopped; returns the exit status. */
 int worker_run(struct worker *w);
 /* Closes everything and frees the worker's memory (the loop too). */

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "examples.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -100,6 +101,11 @@ static void on_reload_signal(struct ev_loop *loop, ev_signal *s, int revents)
     notify_reloading();
     struct config *next = config_load_file(w->cfg->path, &errors);
     int ok = 0;
+    struct example_counts ex = {0};
+    if (next && examples_run(next, &errors, NULL, &ex) < 0) {
+        config_unref(next); /* refused exactly like a syntax error */
+        next = NULL;
+    }
     if (!next) {
         report_reload_errors(&errors);
     } else if (apply_config(w, next, NULL, 0) == 0) {

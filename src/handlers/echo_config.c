@@ -30,4 +30,5 @@ const struct handler_kind handler_echo = {
     .configure = echo_configure,
     .handle = echo_handle,
     .destroy = echo_destroy,
+    .finishes_at_once = 1,
 };

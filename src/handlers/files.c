@@ -17,6 +17,7 @@
 #include "../http.h"
 #include "../mime.h"
 #include "../request.h"
+#include "../worker.h"
 #include "files_http.h"
 #include "files_open.h"
 
@@ -320,7 +321,7 @@ void files_handle(struct request *r, const void *state)
         resp_error(r, status);
         return;
     }
-    double now = ev_now(EV_DEFAULT_UC);
+    double now = ev_now(the_worker->loop); /* the loop serving r */
     struct chosen ch = {0};
     int dirfd = -1;
     int found = find(fc, rel, now, &ch.file, &dirfd);

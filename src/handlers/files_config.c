@@ -141,4 +141,5 @@ const struct handler_kind handler_files = {
     .configure = files_configure,
     .handle = files_handle,
     .destroy = files_destroy,
+    .finishes_at_once = 1,
 };

@@ -38,4 +38,5 @@ const struct handler_kind handler_health = {
     .configure = health_configure,
     .handle = health_handle,
     .destroy = health_destroy,
+    .finishes_at_once = 1,
 };

@@ -164,4 +164,5 @@ const struct handler_kind handler_json = {
     .configure = json_configure,
     .handle = answer_handle,
     .destroy = answer_destroy,
+    .finishes_at_once = 1,
 };

@@ -54,4 +54,5 @@ const struct handler_kind handler_redirect = {
     .configure = redirect_configure,
     .handle = answer_handle,
     .destroy = answer_destroy,
+    .finishes_at_once = 1,
 };

@@ -52,4 +52,5 @@ const struct handler_kind handler_text = {
     .configure = text_configure,
     .handle = answer_handle,
     .destroy = answer_destroy,
+    .finishes_at_once = 1,
 };

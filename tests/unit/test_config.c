@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_examples.h"
 #include "handler.h"
 #include "handlers/exec.h"
 #include "router.h"
@@ -550,6 +551,50 @@ START_TEST(test_load_file_ok_and_error)
 }
 END_TEST
 
+/* `examples:` in full: every key lands in its field, with its position. */
+START_TEST(test_examples_forms)
+{
+    struct config *cfg = load_ok("routes:\n"
+                                 "  - POST /hello/{name}:\n"
+                                 "      text: \"Hello, {name}\\n\"\n"
+                                 "      examples:\n"
+                                 "        - request: \"POST /hello/bob?x=1\"\n"
+                                 "          status: 201\n"
+                                 "          body: \"Hello, bob\\n\"\n"
+                                 "          headers: {Content-Type: text/plain}\n"
+                                 "          contains: [Hello, bob]\n"
+                                 "          request_headers: {X-A: b}\n"
+                                 "          request_body: data\n"
+                                 "        - request: GET /\n"
+                                 "          contains: one\n");
+    const struct route *r = &cfg->routes[0];
+    ck_assert_uint_eq(r->nexamples, 2);
+    const struct route_example *ex = &r->examples[0];
+    ck_assert_int_eq(ex->at.line, 5);
+    ck_assert_int_eq(ex->at.col, 11);
+    ck_assert_int_eq(ex->method, HTTP_POST);
+    ck_assert_str_eq(ex->request, "POST /hello/bob?x=1");
+    ck_assert_str_eq(ex->target, "/hello/bob?x=1");
+    ck_assert_int_eq(ex->status, 201);
+    ck_assert_int_eq(ex->status_at.line, 6);
+    ck_assert_str_eq(ex->body, "Hello, bob\n");
+    ck_assert_uint_eq(ex->body_len, 11);
+    ck_assert_uint_eq(ex->nheaders, 1);
+    ck_assert_str_eq(ex->headers[0].name, "Content-Type");
+    ck_assert_str_eq(ex->headers[0].value, "text/plain");
+    ck_assert_uint_eq(ex->ncontains, 2);
+    ck_assert_str_eq(ex->contains[1].value, "bob");
+    ck_assert_uint_eq(ex->nrequest_headers, 1);
+    ck_assert_str_eq(ex->request_body, "data");
+    ex = &r->examples[1];
+    ck_assert_int_eq(ex->status, 200); /* the default */
+    ck_assert_ptr_null(ex->body);
+    ck_assert_uint_eq(ex->ncontains, 1);
+    ck_assert_str_eq(ex->contains[0].value, "one");
+    config_unref(cfg);
+}
+END_TEST
+
 /* ---- error paths: each input gives exactly one message at LINE:COL ---- */
 
 struct err_case {
@@ -737,6 +782,44 @@ static const struct err_case err_cases[] = {
     {R1 "GET /:\n      text: a\n      headers: [X-A]\n", "4:16",
      "headers: expected a mapping of Name: value, found a list"},
     {R1 "GET /: {text: a, body_size: 1x}\n", "2:33", "expected a size like 512"},
+    /* route examples */
+    {R1 "GET /:\n      text: a\n      examples: {request: GET /}\n", "4:17",
+     "examples: expected a list of {request:"},
+    {R1 "GET /:\n      text: a\n      examples: [GET /]\n", "4:18",
+     "examples: each example is a mapping"},
+    {R1 "GET /:\n      text: a\n      examples: [{status: 200}]\n", "4:18",
+     "examples: an example needs `request: \"METHOD TARGET\"`"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", stauts: 200}]\n", "4:37",
+     "unknown key `stauts`; did you mean `status`?"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", status: 99}]\n", "4:45",
+     "expected a number from 100 to 599, found `99`"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", status: 600}]\n", "4:45",
+     "expected a number from 100 to 599, found `600`"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", status: ok}]\n", "4:45",
+     "expected a number from 100 to 599"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"get /\"}]\n", "4:28",
+     "examples: request: unknown method `get`"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: GET}]\n", "4:28",
+     "examples: request: expected \"METHOD TARGET\""},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /a b\"}]\n", "4:28",
+     "holds a blank or a control character"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: [GET, /]}]\n", "4:28",
+     "examples: request: expected \"METHOD TARGET\", found a list"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", headers: [X-A]}]\n", "4:46",
+     "examples: headers: expected a mapping"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", headers: {X-A: [a]}}]\n",
+     "4:52", "the value of `X-A` must be a string"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", headers: {\"X A\": a}}]\n",
+     "4:47", "`X A` is not a valid header name"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", request_headers: "
+        "{Content-Length: 3}}]\n",
+     "4:55", "`Content-Length` is set by the example runner"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", contains: [a, {b: c}]}]\n",
+     "4:51", "examples: contains: expected a string, found a mapping"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", body: [x]}]\n", "4:43",
+     "examples: body: expected a string, found a list"},
+    {R1 "GET /:\n      text: a\n      examples: [{request: \"GET /\", request_body: {a: b}}]\n",
+     "4:51", "examples: request_body: expected a string"},
     /* ambiguity: the message names the other route's line */
     {R1 "GET /a/{x}:\n      text: a\n  - GET,POST /a/{y}:\n      text: b\n", "4:5",
      "overlaps `GET /a/{x}` at line 2"},
@@ -1005,6 +1088,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_workers_forms);
     tcase_add_test(tc, test_run_as);
     tcase_add_test(tc, test_exec_forms);
+    tcase_add_test(tc, test_examples_forms);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
