@@ -49,6 +49,7 @@ struct request *conn_begin_request(struct conn *c)
     c->cur = r;
     c->served++;
     c->in_field = 0;
+    c->saw_version = 0;
     c->head_start = NO_HEAD;
     return r;
 }
@@ -73,6 +74,13 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     struct conn *c = parser_conn(p);
     span_extend(&c->cur->target, at, len);
     return check_head_size(c, at, len, 414);
+}
+
+/* llhttp takes "GET /" (no version) as HTTP/0.9: we answer that 400, not 505. */
+static int on_version(llhttp_t *p, const char *at, size_t len)
+{
+    parser_conn(p)->saw_version = 1;
+    return 0;
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
@@ -105,6 +113,10 @@ static int on_headers_complete(llhttp_t *p)
     struct request *r = c->cur;
     c->in_field = 0;
     r->head_parsed = 1;
+    if (!c->saw_version) {
+        c->error_status = 400;
+        return -1;
+    }
     r->method = p->method;
     r->http_minor = p->http_minor;
     r->keep_alive = llhttp_should_keep_alive(p) && !c->w->draining &&
@@ -169,6 +181,7 @@ const llhttp_settings_t conn_parser_settings = {
     .on_message_begin = on_message_begin,
     .on_method = on_method,
     .on_url = on_url,
+    .on_version = on_version,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
