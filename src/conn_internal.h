@@ -30,6 +30,7 @@ struct conn {
     struct request *cur; /* being parsed */
     unsigned served;     /* requests begun on this connection */
     int error_status;    /* set by a parser callback before it fails */
+    size_t chunk_meta;   /* bytes of chunk extensions and trailer fields in this request */
     size_t unsent;       /* bytes of finished answers not yet written */
     unsigned in_execute : 1;
     unsigned paused : 1;      /* parser paused: FIFO full or no more requests wanted */

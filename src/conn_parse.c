@@ -50,6 +50,7 @@ struct request *conn_begin_request(struct conn *c)
     c->served++;
     c->in_field = 0;
     c->saw_version = 0;
+    c->chunk_meta = 0;
     c->head_start = NO_HEAD;
     return r;
 }
@@ -83,10 +84,27 @@ static int on_version(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* Chunk extensions and trailer fields are read and dropped, never buffered:
+ * together they may take limits.header_size per request, then the answer is
+ * `status` (trailers are not merged into the header fields, RFC 9110 6.5.1). */
+static int skip_chunk_meta(struct conn *c, size_t len, int status)
+{
+    c->chunk_meta += len;
+    if (c->chunk_meta > c->w->cfg->limits.header_size) {
+        c->error_status = status;
+        return -1;
+    }
+    return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
     struct request *r = c->cur;
+    if (!r)
+        return -1; /* answered early: the rest of the body is not wanted */
+    if (r->head_parsed)
+        return skip_chunk_meta(c, len, 431);
     if (!c->in_field) {
         if (r->nheaders == REQ_MAX_HEADERS) {
             c->error_status = 431;
@@ -102,6 +120,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
+    if (!c->cur)
+        return -1;
+    if (c->cur->head_parsed)
+        return skip_chunk_meta(c, len, 431);
     c->in_field = 0;
     span_extend(&c->cur->headers[c->cur->nheaders - 1].value, at, len);
     return check_head_size(c, at, len, 431);
@@ -156,6 +178,11 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+static int on_chunk_extension(llhttp_t *p, const char *at, size_t len)
+{
+    return skip_chunk_meta(parser_conn(p), len, 400);
+}
+
 static int on_message_complete(llhttp_t *p)
 {
     struct conn *c = parser_conn(p);
@@ -186,6 +213,8 @@ const llhttp_settings_t conn_parser_settings = {
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
+    .on_chunk_extension_name = on_chunk_extension,
+    .on_chunk_extension_value = on_chunk_extension,
     .on_message_complete = on_message_complete,
 };
 
