@@ -172,7 +172,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     }
     r->body_received += len;
     buf_append(&r->body, at, len);
-    c->body_moved = 1;
+    c->body_moved += len;
     if (r->on_body)
         r->on_body(r);
     return 0;
