@@ -81,14 +81,34 @@ static int check_transfer_encoding(const struct request *r)
     return last_chunked && chunked_count == 1 ? 0 : 400;
 }
 
-/* The path and query of the target: origin-form, or absolute-form (RFC 9112 3.2.2). */
+static size_t absolute_form_scheme(yh_span t)
+{
+    if (t.n >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+        return 7;
+    if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+        return 8;
+    return 0;
+}
+
+/* The path and query of the target: origin-form, or absolute-form (RFC 9112
+ * 3.2.2), whose authority then stands for Host; an empty path is "/". */
 static int split_target(struct request *r, yh_span *path)
 {
     yh_span t = r->target;
-    if (t.n > 8 && (strncasecmp(t.p, "http://", 7) == 0 || strncasecmp(t.p, "https://", 8) == 0)) {
-        const char *auth = (const char *)memchr(t.p, ':', t.n) + 3;
-        const char *slash = memchr(auth, '/', (size_t)(t.p + t.n - auth));
-        t = slash ? (yh_span){slash, (size_t)(t.p + t.n - slash)} : YH_SPAN_LIT("/");
+    size_t scheme = absolute_form_scheme(t);
+    if (scheme) {
+        const char *auth = t.p + scheme, *end = t.p + t.n, *a = auth;
+        while (a < end && *a != '/' && *a != '?' && *a != '#')
+            a++;
+        r->host = (yh_span){auth, (size_t)(a - auth)};
+        if (r->host.n == 0 || !valid_host(r->host) || memchr(a, '#', (size_t)(end - a)))
+            return 400; /* no host, userinfo (RFC 9110 4.2.4) or a fragment */
+        if (a == end || *a == '?') {
+            *path = YH_SPAN_LIT("/");
+            r->query = a == end ? (yh_span){"", 0} : (yh_span){a + 1, (size_t)(end - a - 1)};
+            return 0;
+        }
+        t = (yh_span){a, (size_t)(end - a)};
     }
     if (t.n == 0 || t.p[0] != '/' || memchr(t.p, '#', t.n))
         return 400;
