@@ -222,11 +222,11 @@ int conn_parse_error_status(struct conn *c, llhttp_errno_t err)
 {
     if (c->error_status)
         return c->error_status;
-    /* A well-formed but unsupported version is 505; broken framing around it
-     * ("Expected CRLF after version", a bare LF) is a plain 400. Unknown
+    /* A well-formed but unsupported version (HTTP/1.2) is 505; a malformed
+     * one ("HTTP/1.", "HTTP/11", a bare LF after it) is a plain 400. Unknown
      * transfer codings were already answered 501 by request_route(). */
     const char *reason = llhttp_get_error_reason(&c->parser);
-    if (err == HPE_INVALID_VERSION && reason && !strstr(reason, "Expected"))
+    if (err == HPE_INVALID_VERSION && reason && strcmp(reason, "Invalid HTTP version") == 0)
         return 505;
     return 400;
 }
