@@ -258,6 +258,23 @@ def test_trailers_not_merged_into_headers():
             check("X-Injected" not in j["headers"], "trailer merged: %r" % j["headers"])
 
 
+def test_trailer_section_over_several_reads_431():
+    # A trailer section too big for limits.header_size arriving in pieces:
+    # refused (it used to be kept as a span into input already discarded).
+    with server() as s:
+        with s.connect() as c:
+            c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   b"3\r\nabc\r\n0\r\nX-T: ")
+            for _ in range(4):
+                time.sleep(0.05)
+                c.send(b"t" * 4096)
+            c.send(b"\r\n\r\n")
+            r = c.read_response()
+            eq(r.status, 431)
+            eq(r.header("Connection"), "close")
+            check(peer_closed(c, CLOSE_BOUND), "not closed after the 431")
+
+
 def test_absolute_form_authority_is_the_host():
     with server() as s:
         with s.connect() as c:
