@@ -116,6 +116,12 @@ def p99(samples):
     return s[max(0, -(-len(s) * 99 // 100) - 1)]
 
 
+def settled_socket_fds(pid):
+    """The server's socket count once the start-up probe connection is gone."""
+    time.sleep(0.2)
+    return socket_fds(pid)
+
+
 def socket_fds(pid):
     n = 0
     for fd in os.listdir("/proc/%d/fd" % pid):
@@ -329,7 +335,7 @@ def test_slow_reader_closed_after_write_timeout():
     # A client asks for 32 MiB and never reads: once the socket is full the
     # server waits timeouts.write (2 s), then closes; others are served.
     with server("timeouts: {write: 2s}\n", big_file=True) as s:
-        base = socket_fds(s.pid)
+        base = settled_socket_fds(s.pid)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
         try:
@@ -412,10 +418,11 @@ def test_connection_flood_over_limit():
     # limits.connections: 50, 200 connections: the worker holds 50, the rest
     # wait in the listen queue and are served as slots free up.
     with server("limits: {connections: 50}\n") as s:
-        base = socket_fds(s.pid)
+        base = settled_socket_fds(s.pid)
         socks = open_many(s.port, 200)
         try:
-            time.sleep(0.3)
+            wait_for(lambda: socket_fds(s.pid) - base >= 50, 2.0)
+            time.sleep(0.3)  # time to accept more, were it to
             held = socket_fds(s.pid) - base
             print("  200 connections opened: the server holds %d" % held)
             eq(held, 50, "connections the worker accepted")
