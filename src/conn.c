@@ -23,6 +23,7 @@
 #define READ_MIN_ROOM  4096
 #define IOV_BATCH      64
 #define SENDFILE_CHUNK (1024 * 1024)
+#define PROGRESS_MIN   1024 /* bytes that restart the body and write timeouts */
 
 static void conn_service(struct conn *c);
 
@@ -261,6 +262,7 @@ static int consume_stream(struct request *r, size_t *written)
 static void consume_output(struct conn *c, size_t written)
 {
     c->unsent -= written;
+    c->out_moved += written;
     while (written > 0 || (c->fifo_head && (c->fifo_head->done || c->fifo_head->streaming))) {
         struct request *r = c->fifo_head;
         if (!r || !(r->done || r->streaming))
@@ -347,16 +349,26 @@ static int body_backlogged(const struct conn *c)
     return c->cur && c->cur->streams_body && c->cur->body.len >= REQ_BODY_HIGH;
 }
 
+/* The body and write waits restart only on progress: at least PROGRESS_MIN
+ * bytes moved since the last restart, so a trickle of a byte now and then
+ * cannot hold a connection for ever. */
+static void wait_progress(struct tlist *l, struct tnode *n, size_t *moved)
+{
+    if (n->list != l || *moved >= PROGRESS_MIN) {
+        tlist_touch(l, n);
+        *moved = 0;
+    }
+}
+
 static void update_timeout(struct conn *c)
 {
     struct tlist *waits = c->w->waits;
     if (ev_is_active(&c->wio))
-        tlist_enter(&waits[WAIT_WRITE], &c->tn);
+        wait_progress(&waits[WAIT_WRITE], &c->tn, &c->out_moved);
     else if (body_backlogged(c))
         tlist_remove(&c->tn); /* the handler's own timeouts apply */
     else if (c->cur && c->cur->head_parsed)
-        c->body_moved ? tlist_touch(&waits[WAIT_BODY], &c->tn)
-                      : tlist_enter(&waits[WAIT_BODY], &c->tn);
+        wait_progress(&waits[WAIT_BODY], &c->tn, &c->body_moved);
     else if (c->cur || c->parsed < c->in.len || c->served == 0)
         tlist_enter(&waits[WAIT_HEADER], &c->tn);
     else if (c->fifo_head)
@@ -365,7 +377,6 @@ static void update_timeout(struct conn *c)
         tlist_touch(&waits[WAIT_KEEPALIVE], &c->tn); /* a request came and went: idle anew */
     else
         tlist_enter(&waits[WAIT_KEEPALIVE], &c->tn);
-    c->body_moved = 0;
     c->got_bytes = 0;
 }
 

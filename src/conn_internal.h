@@ -27,19 +27,21 @@ struct conn {
     size_t head_start; /* offset in `in` of the head being parsed, NO_HEAD if none */
     struct request *fifo_head, *fifo_tail;
     unsigned nfifo;
-    struct request *cur;  /* being parsed */
-    unsigned served;      /* requests begun on this connection */
-    int error_status;     /* set by a parser callback before it fails */
-    size_t unsent;        /* bytes of finished answers not yet written */
-    size_t trailer_bytes; /* of the current request's trailer fields (dropped) */
+    struct request *cur; /* being parsed */
+    unsigned served;     /* requests begun on this connection */
+    int error_status;    /* set by a parser callback before it fails */
+    size_t chunk_meta;   /* bytes of chunk extensions and trailer fields in this request */
+    size_t unsent;       /* bytes of finished answers not yet written */
+    size_t body_moved;   /* body bytes received since the body wait last restarted */
+    size_t out_moved;    /* answer bytes written since the write wait last restarted */
     unsigned in_execute : 1;
-    unsigned paused : 1;     /* parser paused: FIFO full or no more requests wanted */
-    unsigned closing : 1;    /* no more requests: close once answers are out */
-    unsigned read_eof : 1;   /* the client shut down its side */
-    unsigned lingering : 1;  /* our side shut down, draining the client's bytes */
-    unsigned in_field : 1;   /* the last header callback was a field name */
-    unsigned body_moved : 1; /* body bytes arrived in this read */
-    unsigned got_bytes : 1;  /* this read brought bytes (restarts the keep-alive wait) */
+    unsigned paused : 1;      /* parser paused: FIFO full or no more requests wanted */
+    unsigned closing : 1;     /* no more requests: close once answers are out */
+    unsigned read_eof : 1;    /* the client shut down its side */
+    unsigned lingering : 1;   /* our side shut down, draining the client's bytes */
+    unsigned in_field : 1;    /* the last header callback was a field name */
+    unsigned got_bytes : 1;   /* this read brought bytes (restarts the keep-alive wait) */
+    unsigned saw_version : 1; /* the request line being parsed named an HTTP version */
     char peer[48];
 };
 

@@ -51,8 +51,9 @@ struct request *conn_begin_request(struct conn *c)
     c->cur = r;
     c->served++;
     c->in_field = 0;
+    c->saw_version = 0;
+    c->chunk_meta = 0;
     c->head_start = NO_HEAD;
-    c->trailer_bytes = 0;
     return r;
 }
 
@@ -78,14 +79,21 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return check_head_size(c, at, len, 414);
 }
 
-/* Trailer fields (after a chunked body) are read and dropped: nothing uses
- * them, and spans into an input buffer that moved since the head would dangle.
- * They count against limits.header_size. */
-static int skip_trailer(struct conn *c, size_t len)
+/* llhttp takes "GET /" (no version) as HTTP/0.9: we answer that 400, not 505. */
+static int on_version(llhttp_t *p, const char *at, size_t len)
 {
-    c->trailer_bytes += len;
-    if (c->trailer_bytes > c->w->cfg->limits.header_size) {
-        c->error_status = 431;
+    parser_conn(p)->saw_version = 1;
+    return 0;
+}
+
+/* Chunk extensions and trailer fields are read and dropped, never buffered:
+ * together they may take limits.header_size per request, then the answer is
+ * `status` (trailers are not merged into the header fields, RFC 9110 6.5.1). */
+static int skip_chunk_meta(struct conn *c, size_t len, int status)
+{
+    c->chunk_meta += len;
+    if (c->chunk_meta > c->w->cfg->limits.header_size) {
+        c->error_status = status;
         return -1;
     }
     return 0;
@@ -95,8 +103,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
     struct request *r = c->cur;
+    if (!r)
+        return -1; /* answered early: the rest of the body is not wanted */
     if (r->head_parsed)
-        return skip_trailer(c, len);
+        return skip_chunk_meta(c, len, 431);
     if (!c->in_field) {
         if (r->nheaders == REQ_MAX_HEADERS) {
             c->error_status = 431;
@@ -112,8 +122,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct conn *c = parser_conn(p);
+    if (!c->cur)
+        return -1;
     if (c->cur->head_parsed)
-        return skip_trailer(c, len);
+        return skip_chunk_meta(c, len, 431);
     c->in_field = 0;
     span_extend(&c->cur->headers[c->cur->nheaders - 1].value, at, len);
     return check_head_size(c, at, len, 431);
@@ -125,6 +137,10 @@ static int on_headers_complete(llhttp_t *p)
     struct request *r = c->cur;
     c->in_field = 0;
     r->head_parsed = 1;
+    if (!c->saw_version) {
+        c->error_status = 400;
+        return -1;
+    }
     r->method = p->method;
     r->http_minor = p->http_minor;
     r->keep_alive = llhttp_should_keep_alive(p) && !c->w->draining &&
@@ -158,10 +174,15 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     }
     r->body_received += len;
     buf_append(&r->body, at, len);
-    c->body_moved = 1;
+    c->body_moved += len;
     if (r->on_body)
         r->on_body(r);
     return 0;
+}
+
+static int on_chunk_extension(llhttp_t *p, const char *at, size_t len)
+{
+    return skip_chunk_meta(parser_conn(p), len, 400);
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -189,10 +210,13 @@ const llhttp_settings_t conn_parser_settings = {
     .on_message_begin = on_message_begin,
     .on_method = on_method,
     .on_url = on_url,
+    .on_version = on_version,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
+    .on_chunk_extension_name = on_chunk_extension,
+    .on_chunk_extension_value = on_chunk_extension,
     .on_message_complete = on_message_complete,
 };
 
@@ -200,11 +224,11 @@ int conn_parse_error_status(struct conn *c, llhttp_errno_t err)
 {
     if (c->error_status)
         return c->error_status;
-    /* A well-formed but unsupported version is 505; broken framing around it
-     * ("Expected CRLF after version", a bare LF) is a plain 400. Unknown
+    /* A well-formed but unsupported version (HTTP/1.2) is 505; a malformed
+     * one ("HTTP/1.", "HTTP/11", a bare LF after it) is a plain 400. Unknown
      * transfer codings were already answered 501 by request_route(). */
     const char *reason = llhttp_get_error_reason(&c->parser);
-    if (err == HPE_INVALID_VERSION && reason && !strstr(reason, "Expected"))
+    if (err == HPE_INVALID_VERSION && reason && strcmp(reason, "Invalid HTTP version") == 0)
         return 505;
     return 400;
 }

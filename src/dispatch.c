@@ -81,13 +81,34 @@ static int check_transfer_encoding(const struct request *r)
     return last_chunked && chunked_count == 1 ? 0 : 400;
 }
 
-/* The path and query of the target: origin-form, or absolute-form (RFC 9112 3.2.2). */
-static int split_target(yh_span t, yh_span *path, yh_span *query)
+static size_t absolute_form_scheme(yh_span t)
 {
-    if (t.n > 8 && (strncasecmp(t.p, "http://", 7) == 0 || strncasecmp(t.p, "https://", 8) == 0)) {
-        const char *auth = (const char *)memchr(t.p, ':', t.n) + 3;
-        const char *slash = memchr(auth, '/', (size_t)(t.p + t.n - auth));
-        t = slash ? (yh_span){slash, (size_t)(t.p + t.n - slash)} : YH_SPAN_LIT("/");
+    if (t.n >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+        return 7;
+    if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+        return 8;
+    return 0;
+}
+
+/* The path and query of the target: origin-form, or absolute-form (RFC 9112
+ * 3.2.2), whose authority then stands for Host (*host; unchanged for
+ * origin-form); an empty path is "/". */
+static int split_target(yh_span t, yh_span *path, yh_span *query, yh_span *host)
+{
+    size_t scheme = absolute_form_scheme(t);
+    if (scheme) {
+        const char *auth = t.p + scheme, *end = t.p + t.n, *a = auth;
+        while (a < end && *a != '/' && *a != '?' && *a != '#')
+            a++;
+        *host = (yh_span){auth, (size_t)(a - auth)};
+        if (host->n == 0 || !valid_host(*host) || memchr(a, '#', (size_t)(end - a)))
+            return 400; /* no host, userinfo (RFC 9110 4.2.4) or a fragment */
+        if (a == end || *a == '?') {
+            *path = YH_SPAN_LIT("/");
+            *query = a == end ? (yh_span){"", 0} : (yh_span){a + 1, (size_t)(end - a - 1)};
+            return 0;
+        }
+        t = (yh_span){a, (size_t)(end - a)};
     }
     if (t.n == 0 || t.p[0] != '/' || memchr(t.p, '#', t.n))
         return 400;
@@ -97,10 +118,10 @@ static int split_target(yh_span t, yh_span *path, yh_span *query)
     return 0;
 }
 
-int request_target_path(yh_span target, struct buf *path, yh_span *query)
+int request_target_path(yh_span target, struct buf *path, yh_span *query, yh_span *host)
 {
-    yh_span raw;
-    if (split_target(target, &raw, query))
+    yh_span raw, ignored;
+    if (split_target(target, &raw, query, host ? host : &ignored))
         return 400;
     path->len = 0;
     buf_reserve(path, raw.n + 1);
@@ -167,7 +188,7 @@ int request_route(struct request *r, llhttp_t *p)
     } else if (r->method == HTTP_CONNECT) {
         return 501;
     } else {
-        if ((status = request_target_path(r->target, &r->path_buf, &r->query)))
+        if ((status = request_target_path(r->target, &r->path_buf, &r->query, &r->host)))
             return status;
         r->path = (yh_span){r->path_buf.data, r->path_buf.len};
         match_route(r);

@@ -15,9 +15,11 @@ int request_route(struct request *r, llhttp_t *p);
 
 /* The path a request target is routed by: origin- or absolute-form, query
  * split off (*query points into target), percent-decoded and dot-segments
- * removed into path (NUL-terminated). Returns 0, or 400 for a target the
- * server refuses. Shared by real requests and `yhttpd --explain`. */
-int request_target_path(yh_span target, struct buf *path, yh_span *query);
+ * removed into path (NUL-terminated); an absolute-form authority is stored in
+ * *host (when host is not NULL) as it stands for the Host header. Returns 0,
+ * or 400 for a target the server refuses. Shared by real requests and
+ * `yhttpd --explain`. */
+int request_target_path(yh_span target, struct buf *path, yh_span *query, yh_span *host);
 
 /* Answers the complete request: the route's handler, or the recorded automatic answer. */
 void request_dispatch(struct request *r);

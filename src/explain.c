@@ -270,7 +270,7 @@ int explain_request(const struct config *cfg, const char *request, struct buf *o
         return 1;
     }
     struct buf path = {0};
-    if (request_target_path(target, &path, &query)) {
+    if (request_target_path(target, &path, &query, NULL)) {
         buf_puts(out, "result: 400 Bad Request: the server refuses this target (not a /path or "
                       "absolute URL, a bad %XX, %00, or `..` climbing above /)\n");
         buf_free(&path);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Limits and timeouts: 431, 414, 413, 408, keep-alive timeout and count, Server header."""
 import os
+import socket
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -156,6 +158,52 @@ def test_body_timeout_408():
             eq(r.status, 408)
             check(time.monotonic() - t0 <= 2.5, "408 after %.2fs" % (time.monotonic() - t0))
             check(c.closed_within(2), "socket not closed after 408")
+
+
+def test_steady_upload_outlives_body_timeout():
+    # timeouts.body bounds a stall, not the whole upload: 64 KiB at 40 KiB/s
+    # takes 1.6 s against a 1 s timeout and is still accepted.
+    with Server("timeouts: {body: 1s}\n" + ROUTES) as s:
+        with s.connect() as c:
+            body = bytes(range(256)) * 256
+            c.send(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+            t0 = time.monotonic()
+            for i in range(0, len(body), 4096):
+                c.send(body[i:i + 4096])
+                time.sleep(0.1)
+            r = c.read_response()
+            check(time.monotonic() - t0 > 1.2, "the upload was not slower than the timeout")
+            eq((r.status, r.body == body), (200, True))
+
+
+def test_steady_download_outlives_write_timeout():
+    # timeouts.write closes a client that stops reading, not one that reads
+    # steadily: 12 MiB read at about 4 MB/s takes ~3 s against write: 1s.
+    root = tempfile.mkdtemp(prefix="yhttpd-limits-")
+    size = 12 * 1024 * 1024
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.truncate(size)
+    with Server("timeouts: {write: 1s}\nroutes:\n  - GET /f/{name}:\n      files: %s\n"
+                % root) as s:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.settimeout(3)
+        try:
+            sock.connect(("127.0.0.1", s.port))
+            sock.sendall(b"GET /f/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            t0 = time.monotonic()
+            got = 0
+            while time.monotonic() - t0 < 10:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                got += len(chunk)
+                time.sleep(0.015)
+            elapsed = time.monotonic() - t0
+        finally:
+            sock.close()
+        check(elapsed > 1.5, "the download was not slower than the timeout (%.1f s)" % elapsed)
+        check(got > size, "download cut after %d of %d body bytes, %.1f s" % (got, size, elapsed))
 
 
 def test_keepalive_timeout_closes_idle():
