@@ -99,6 +99,12 @@ BIG_SIZE = 50 * 1024 * 1024
 _big = {}
 
 
+# valgrind does not emulate openat2(2): the server then takes its fallback walk,
+# which refuses every symlink, including those that stay inside the root.
+NO_OPENAT2 = ("valgrind lacks openat2: symlinks inside the root take the stricter fallback"
+              if os.environ.get("YH_VALGRIND") == "1" else "")
+
+
 def big_root():
     """A 50 MiB random file, made once per run in its own temp dir."""
     if not _big:
@@ -681,6 +687,8 @@ def listed(body, base):
 
 
 def test_directory_redirect_index_403():
+    if NO_OPENAT2:
+        raise Skip(NO_OPENAT2)
     with files_server() as s:
         for path, loc in (("/static/sub", "/static/sub/"),
                           ("/static/sub?x=1&y=2", "/static/sub/?x=1&y=2"),
@@ -801,6 +809,8 @@ def test_fifo_does_not_block_the_server():
 
 
 def test_symlinks_inside_root_and_dotfiles_option():
+    if NO_OPENAT2:
+        raise Skip(NO_OPENAT2)
     with files_server() as s:
         r = s.get("/static/link-in")
         eq(r.status, 200, "symlink to a file inside root")
@@ -915,7 +925,8 @@ def test_workers_serve_files():
         eq(r.status, 200)
         check(b"a.txt" in r.body, r.body)
         eq(s.get("/static/link-out").status, 404)
-        eq(s.get("/static/link-in").body, HELLO)
+        if not NO_OPENAT2:
+            eq(s.get("/static/link-in").body, HELLO)
         r = s.get("/static/comp.txt", {"Accept-Encoding": "gzip"})
         eq(r.header("Content-Encoding"), "gzip")
         results = parallel(lambda i: fetch_stream(s.port, "/big/big.bin", timeout=15), 4, 16)
