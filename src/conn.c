@@ -524,7 +524,7 @@ void conn_stream_ended(struct request *r)
     struct conn *c = r->conn;
     if (!c->w->quiet) { /* example runs are neither logged nor counted */
         log_access(r, ev_now(c->w->loop));
-        metrics_request_done(r, ev_now(c->w->loop));
+        metrics_request_done(r, ev_time()); /* the clock, not the loop's cached time */
     }
     drop_unread_body(c, r);
     schedule_write(c);
@@ -544,7 +544,7 @@ void conn_response_ready(struct request *r)
     struct conn *c = r->conn;
     if (!c->w->quiet) { /* example runs are neither logged nor counted */
         log_access(r, ev_now(c->w->loop));
-        metrics_request_done(r, ev_now(c->w->loop));
+        metrics_request_done(r, ev_time()); /* the clock, not the loop's cached time */
     }
     drop_unread_body(c, r);
     c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
