@@ -511,6 +511,16 @@ static void schedule_write(struct conn *c)
         ev_feed_event(c->w->loop, &c->wio, EV_WRITE);
 }
 
+/* A completed answer goes to the access log and the metrics (example runs
+ * go to neither). */
+static void record_answer(struct conn *c, struct request *r)
+{
+    if (c->w->quiet)
+        return;
+    log_access(r, ev_now(c->w->loop));
+    metrics_request_done(r, ev_time()); /* the clock, not the loop's cached time */
+}
+
 void conn_stream_queued(struct request *r, size_t n)
 {
     struct conn *c = r->conn;
@@ -522,10 +532,7 @@ void conn_stream_queued(struct request *r, size_t n)
 void conn_stream_ended(struct request *r)
 {
     struct conn *c = r->conn;
-    if (!c->w->quiet) { /* example runs are neither logged nor counted */
-        log_access(r, ev_now(c->w->loop));
-        metrics_request_done(r, ev_time()); /* the clock, not the loop's cached time */
-    }
+    record_answer(c, r);
     drop_unread_body(c, r);
     schedule_write(c);
 }
@@ -542,10 +549,7 @@ void conn_body_taken(struct request *r)
 void conn_response_ready(struct request *r)
 {
     struct conn *c = r->conn;
-    if (!c->w->quiet) { /* example runs are neither logged nor counted */
-        log_access(r, ev_now(c->w->loop));
-        metrics_request_done(r, ev_time()); /* the clock, not the loop's cached time */
-    }
+    record_answer(c, r);
     drop_unread_body(c, r);
     c->unsent += r->resp_head.len + (r->head_only ? 0 : r->body_len);
     if (!c->in_execute && c->fifo_head == r)

@@ -242,14 +242,10 @@ static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *t, int revents)
     worker_abort_all(w);
 }
 
-int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten, int ctl_fd)
+/* What every worker needs around its loop: buffer pool, timeout lists, the
+ * config, the accept-pause and shutdown timers (not started). */
+static void init_core(struct worker *w, struct config *cfg)
 {
-    memset(w, 0, sizeof(*w));
-    the_worker = w;
-    w->loop = ev_default_loop(EVFLAG_AUTO);
-    if (!w->loop)
-        return -1;
-    signal(SIGPIPE, SIG_IGN);
     w->free_inbufs = calloc(POOL_INBUFS, sizeof(*w->free_inbufs));
     if (!w->free_inbufs)
         abort();
@@ -260,6 +256,17 @@ int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nl
     w->accept_resume.data = w;
     ev_init(&w->shutdown_timer, on_shutdown_timeout);
     w->shutdown_timer.data = w;
+}
+
+int worker_init(struct worker *w, struct config *cfg, int *listen_fds, size_t nlisten, int ctl_fd)
+{
+    memset(w, 0, sizeof(*w));
+    the_worker = w;
+    w->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!w->loop)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    init_core(w, cfg);
     ev_prepare_init(&w->flush_logs, on_flush_logs);
     ev_prepare_start(w->loop, &w->flush_logs);
     ev_unref(w->loop);
@@ -322,14 +329,7 @@ int worker_init_private(struct worker *w, struct config *cfg)
     if (!w->loop)
         return -1;
     w->quiet = 1;
-    w->free_inbufs = calloc(POOL_INBUFS, sizeof(*w->free_inbufs));
-    if (!w->free_inbufs)
-        abort();
-    for (int k = 0; k < WAIT_KINDS; k++)
-        tlist_init(&w->waits[k], w->loop, 1.0, conn_expired);
-    worker_set_config(w, cfg);
-    ev_init(&w->accept_resume, on_accept_resume);
-    ev_init(&w->shutdown_timer, on_shutdown_timeout);
+    init_core(w, cfg);
     return 0;
 }
 

@@ -102,6 +102,23 @@ def slow_body_through_sigterm(s, settle=0.15):
         eq(s.wait(timeout=3), 0, "exit status after draining")
 
 
+def children(pid):
+    """Pids of the live (non-zombie) children of pid, from /proc/*/stat."""
+    out = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) >= 2 and fields[0] != "Z" and int(fields[1]) == pid:
+            out.add(int(name))
+    return out
+
+
 def yhttpd_run(args, timeout=10, **kw):
     """Runs the binary to completion (-t, --routes, -V ...)."""
     return subprocess.run([YHTTPD] + list(args), capture_output=True, timeout=timeout, **kw)

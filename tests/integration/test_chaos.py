@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Server, Skip, build_request, check, eq, free_port, run, wait_for  # noqa: E402
+from harness import (Server, Skip, build_request, check, children, eq, free_port,  # noqa: E402
+                     run, wait_for)
 
 harness.TEST_TIMEOUT = 60
 
@@ -32,22 +33,6 @@ routes:
 """
 KILL_GRACE = 0.5  # a failure this soon after a kill counts as in flight on the killed worker
 
-
-def children(pid):
-    """Pids of the live (non-zombie) children of pid."""
-    out = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) >= 2 and fields[0] != "Z" and int(fields[1]) == pid:
-            out.add(int(name))
-    return out
 
 
 def one_request(port, keep=None):

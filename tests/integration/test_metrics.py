@@ -9,8 +9,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Conn, Server, build_request, check, eq, run, wait_for,  # noqa: E402
-                     yhttpd_run)
+from harness import (Conn, Server, build_request, check, children, eq, run,  # noqa: E402
+                     wait_for, yhttpd_run)
 
 ROUTES = r"""
 routes:
@@ -137,22 +137,6 @@ def check_histograms(samples):
         eq(count, total, "_count vs requests_total of %s" % route)
         check(value(samples, "yhttpd_request_duration_seconds_sum", route=route) >= 0, "sum")
 
-
-def children(pid):
-    """Pids of the live (non-zombie) children of pid, from /proc/*/stat."""
-    out = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) >= 2 and fields[0] != "Z" and int(fields[1]) == pid:
-            out.add(int(name))
-    return out
 
 
 def wait_workers(s, n):

@@ -16,8 +16,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (HOST, Conn, Server, Skip, build_request, check, curl, eq,  # noqa: E402
-                     free_port, refused, run, slow_body_through_sigterm, wait_for)
+from harness import (HOST, Conn, Server, Skip, build_request, check, children, curl,  # noqa: E402
+                     eq, free_port, refused, run, slow_body_through_sigterm, wait_for)
 
 ROUTES = r"""
 routes:
@@ -31,22 +31,6 @@ routes:
 
 ROUTES_TWO = ROUTES.replace(r'"one\n"', r'"two\n"')
 
-
-def children(pid):
-    """Pids of the live (non-zombie) children of pid, from /proc/*/stat."""
-    out = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) >= 2 and fields[0] != "Z" and int(fields[1]) == pid:
-            out.add(int(name))
-    return out
 
 
 def wait_children(s, n, timeout=3.0):
