@@ -13,9 +13,10 @@
 #include "listen.h"
 #include "privdrop.h"
 
-static const char *const top_keys[] = {"listen",     "workers",       "user",   "group",
-                                       "pid_file",   "server_header", "limits", "timeouts",
-                                       "access_log", "error_log",     "routes", NULL};
+static const char *const top_keys[] = {"listen",     "workers",       "user",     "group",
+                                       "pid_file",   "server_header", "limits",   "timeouts",
+                                       "access_log", "error_log",     "io_uring", "routes",
+                                       NULL};
 static const char *const limit_keys[] = {"header_size", "body_size", "connections",
                                          "keepalive_requests", NULL};
 static const char *const timeout_keys[] = {"header", "body",     "keepalive",
@@ -27,6 +28,7 @@ static void config_defaults(struct config *cfg)
 {
     cfg->refs = 1;
     cfg->workers = -1;
+    cfg->io_uring = 1;
     cfg->server_header = strdup("yhttpd");
     cfg->limits.header_size = 8 * 1024;
     cfg->limits.body_size = 1024 * 1024;
@@ -88,6 +90,21 @@ static int load_workers(struct cfg_ctx *c, struct config *cfg, const yaml_node_t
         return cfg_error(c, node, "workers: expected 0 (one process), a count up to 1024, or auto");
     cfg->workers = (int)n;
     return 0;
+}
+
+/* auto: batch socket I/O through io_uring where the kernel allows; off: never. */
+static int load_io_uring(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *node)
+{
+    const char *s = cfg_scalar(node);
+    if (s && cfg_is_plain(node) && (strcmp(s, "auto") == 0 || strcmp(s, "off") == 0)) {
+        cfg->io_uring = strcmp(s, "auto") == 0;
+        return 0;
+    }
+    if (s && cfg_is_plain(node) && strcmp(s, "false") == 0) {
+        cfg->io_uring = 0;
+        return 0;
+    }
+    return cfg_error(c, node, "io_uring: expected auto or off");
 }
 
 /* Resolved at load so a missing user is an error with its line, not a dead worker. */
@@ -273,6 +290,8 @@ static int load_root(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *r
         rc |= load_access_log(c, cfg, v);
     if ((v = cfg_get(c, root, "error_log")))
         rc |= load_error_log(c, cfg, v);
+    if ((v = cfg_get(c, root, "io_uring")))
+        rc |= load_io_uring(c, cfg, v);
     if ((v = cfg_get(c, root, "routes")))
         rc |= config_load_routes(c, cfg, v);
     else

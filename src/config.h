@@ -52,7 +52,8 @@ struct config {
     char *path;
     struct listen_addr *listens;
     size_t nlistens;
-    int workers; /* 0 = single process; -1 = auto */
+    int workers;  /* 0 = single process; -1 = auto */
+    int io_uring; /* 1: batch socket I/O through io_uring when available; 0: off */
     char *user, *group, *pid_file;
     struct run_as run_as; /* who workers run as (resolved only when started as root) */
     char *server_header;  /* NULL: send no Server header */

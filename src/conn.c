@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "config.h"
 #include "conn_internal.h"
 #include "log.h"
@@ -69,6 +70,8 @@ static void cancel_handlers(struct conn *c)
 
 static void conn_close(struct conn *c)
 {
+    if (c->w->batch)
+        batch_forget(c->w->batch, c);
     ev_io_stop(c->w->loop, &c->rio);
     ev_io_stop(c->w->loop, &c->wio);
     ev_clear_pending(c->w->loop, &c->rio);
@@ -206,14 +209,16 @@ void conn_send_continue(struct request *r)
 }
 
 /* Collects iovecs for finished answers at the head of the FIFO; a file body
- * ends the batch (its bytes go out with sendfile). */
-static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_next)
+ * ends the batch (its bytes go out with sendfile). *streamed: a streamed
+ * answer's bytes are among them (its buffer may change before the next pass). */
+static int gather_output(struct conn *c, struct iovec *iov, int max, int *file_next, int *streamed)
 {
     int n = 0;
-    *file_next = 0;
+    *file_next = *streamed = 0;
     for (struct request *r = c->fifo_head; r && (r->done || r->streaming) && n + 2 <= max;
          r = r->next) {
         if (r->streaming) {
+            *streamed = 1;
             /* sent counts head bytes only: written body bytes leave resp_body */
             if (r->sent < r->resp_head.len)
                 iov[n++] = (struct iovec){r->resp_head.data + r->sent, r->resp_head.len - r->sent};
@@ -300,10 +305,22 @@ static int file_body_due(const struct request *r)
            r->sent < r->resp_head.len + r->body_len;
 }
 
-/* Writes what is ready. Returns 0, 1 when the socket is full, -1 on a dead peer. */
+/* While the batch hands out reads, plain answers are queued to be written
+ * with the others of this pass. Returns 1 when queued. */
+static int queue_in_batch(struct conn *c, const struct iovec *iov, int n, int file_next,
+                          int streamed)
+{
+    return batch_collecting(c->w->batch) && !file_next && !streamed &&
+           batch_queue_send(c->w->batch, c, iov, n) == 0;
+}
+
+/* Writes what is ready. Returns 0, 1 when the socket is full, 2 when the
+ * batch writes it (conn_send_done follows), -1 on a dead peer. */
 static int flush_output(struct conn *c)
 {
     struct iovec iov[IOV_BATCH];
+    if (c->send_slot)
+        return 2; /* bytes already queued: nothing more until they are out */
     for (;;) {
         if (file_body_due(c->fifo_head)) {
             ssize_t w = send_file_body(c, c->fifo_head);
@@ -316,12 +333,14 @@ static int flush_output(struct conn *c)
             consume_output(c, (size_t)w);
             continue;
         }
-        int file_next;
-        int n = gather_output(c, iov, IOV_BATCH, &file_next);
+        int file_next, streamed;
+        int n = gather_output(c, iov, IOV_BATCH, &file_next, &streamed);
         if (n == 0) {
             consume_output(c, 0); /* empty answers (HEAD of nothing) still finish */
             return 0;
         }
+        if (queue_in_batch(c, iov, n, file_next, streamed))
+            return 2;
         /* A head followed by sendfile: MSG_MORE lets them share full-sized segments. */
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (file_next ? MSG_MORE : 0));
@@ -413,6 +432,8 @@ static void conn_service(struct conn *c)
             conn_close(c);
             return;
         }
+        if (blocked == 2)
+            return; /* conn_send_done resumes here once the batch wrote it */
         if (!c->paused || c->closing || c->nfifo >= PIPELINE_MAX || blocked)
             break;
         llhttp_resume(&c->parser); /* the FIFO drained: parse the rest */
@@ -447,17 +468,17 @@ static void linger_read(struct conn *c)
         conn_close(c);
 }
 
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+char *conn_read_target(struct conn *c, size_t *room)
 {
-    struct conn *c = w->data;
-    if (c->lingering) {
-        linger_read(c);
-        return;
-    }
     ensure_read_room(c);
-    ssize_t n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    *room = c->in.cap - c->in.len;
+    return c->in.data + c->in.len;
+}
+
+void conn_read_done(struct conn *c, int n)
+{
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR)
             return;
         conn_close(c);
         return;
@@ -465,7 +486,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     if (n == 0) {
         /* Half-close: answer what was asked in full, drop a partial request. */
         c->read_eof = 1;
-        ev_io_stop(loop, &c->rio);
+        ev_io_stop(c->w->loop, &c->rio);
         if (c->cur || c->parsed < c->in.len) {
             conn_close(c);
             return;
@@ -474,6 +495,37 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     c->in.len += (size_t)n;
     c->got_bytes = n > 0;
     conn_service(c);
+}
+
+void conn_read_now(struct conn *c)
+{
+    size_t room;
+    char *at = conn_read_target(c, &room);
+    ssize_t n = read(c->fd, at, room);
+    conn_read_done(c, n < 0 ? -errno : (int)n);
+}
+
+void conn_send_done(struct conn *c, int n)
+{
+    if (n > 0)
+        consume_output(c, (size_t)n);
+    else if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR) {
+        conn_close(c);
+        return;
+    }
+    conn_service(c); /* the rest, if any, goes out with plain calls */
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct conn *c = w->data;
+    if (c->lingering) {
+        linger_read(c);
+        return;
+    }
+    if (c->w->batch && batch_queue_read(c->w->batch, c) == 0)
+        return; /* read with the others of this loop pass */
+    conn_read_now(c);
 }
 
 static void on_writable(struct ev_loop *loop, ev_io *w, int revents)

@@ -34,6 +34,8 @@ struct conn {
     size_t unsent;       /* bytes of finished answers not yet written */
     size_t body_moved;   /* body bytes received since the body wait last restarted */
     size_t out_moved;    /* answer bytes written since the write wait last restarted */
+    unsigned read_slot;  /* 1 + its place in the worker's batch of reads, 0 if none */
+    unsigned send_slot;  /* the same for the batch of writes */
     unsigned in_execute : 1;
     unsigned paused : 1;      /* parser paused: FIFO full or no more requests wanted */
     unsigned closing : 1;     /* no more requests: close once answers are out */
@@ -54,6 +56,14 @@ struct request *conn_begin_request(struct conn *c);
 void conn_fail(struct conn *c, int status);
 /* Timeout-list callback: a connection's wait ran out. */
 void conn_expired(struct tnode *n);
+/* The batch's side (batch.c): where the next read goes (room bytes free). */
+char *conn_read_target(struct conn *c, size_t *room);
+/* A read finished: n bytes, 0 at end of stream, or -errno. */
+void conn_read_done(struct conn *c, int n);
+/* Reads with a plain system call (the batch is full or failed). */
+void conn_read_now(struct conn *c);
+/* A queued write finished: n bytes written, or -errno (-EAGAIN: write it yourself). */
+void conn_send_done(struct conn *c, int n);
 /* Maps a parser error to the status to answer with. */
 int conn_parse_error_status(struct conn *c, llhttp_errno_t err);
 

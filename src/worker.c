@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "config.h"
 #include "conn.h"
 #include "conn_internal.h"
@@ -168,6 +169,26 @@ static void timeouts_from_config(struct worker *w)
     tlist_set_timeout(&w->waits[WAIT_LINGER], LINGER_SECONDS);
 }
 
+/* Private workers (route examples) never batch: their loop runs inside
+ * another process's work. */
+static void batch_from_config(struct worker *w)
+{
+    if (w->quiet || (w->batch != NULL) == (w->cfg->io_uring != 0))
+        return;
+    if (w->batch) {
+        batch_close(w->batch, w->loop);
+        w->batch = NULL;
+        log_info("io_uring: off; plain system calls");
+        return;
+    }
+    const char *why = NULL;
+    w->batch = batch_open(w->loop, &why);
+    if (w->batch)
+        log_info("io_uring: socket reads and writes batched per loop pass");
+    else
+        log_info("io_uring unavailable (%s): plain system calls", why);
+}
+
 void worker_set_config(struct worker *w, struct config *cfg)
 {
     struct config *old = w->cfg;
@@ -175,6 +196,8 @@ void worker_set_config(struct worker *w, struct config *cfg)
     if (old)
         config_unref(old);
     timeouts_from_config(w);
+    if (w->loop)
+        batch_from_config(w);
 }
 
 void worker_replace_listeners(struct worker *w, int *fds, size_t n)
@@ -299,6 +322,8 @@ static void worker_free_core(struct worker *w)
     free(w->free_inbufs);
     free(w->accept_watchers);
     free(w->listen_fds);
+    batch_close(w->batch, w->loop);
+    w->batch = NULL;
     config_unref(w->cfg);
     w->cfg = NULL;
     ev_loop_destroy(w->loop);

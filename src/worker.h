@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "tlist.h"
 
+struct batch;
 struct config;
 struct conn;
 struct request;
@@ -31,7 +32,8 @@ struct worker {
     int accepting;
     int activated; /* listeners came from socket activation: reloads keep them */
     int draining;
-    int quiet; /* a private worker (route examples): no access log */
+    int quiet;           /* a private worker (route examples): no access log */
+    struct batch *batch; /* io_uring batching of socket I/O, NULL: plain calls */
     /* recycled objects: no malloc per request once warm */
     struct request *free_requests;
     size_t nfree_requests;

@@ -339,6 +339,23 @@ START_TEST(test_server_header)
 }
 END_TEST
 
+START_TEST(test_io_uring_modes)
+{
+    static const struct {
+        const char *yaml;
+        int want;
+    } cases[] = {
+        {"", 1}, {"io_uring: auto\n", 1}, {"io_uring: off\n", 0}, {"io_uring: false\n", 0}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml), "%s%s", cases[i].yaml, ROUTES);
+        struct config *cfg = load_ok(yaml);
+        ck_assert_msg(cfg->io_uring == cases[i].want, "%s", cases[i].yaml);
+        config_unref(cfg);
+    }
+}
+END_TEST
+
 START_TEST(test_limit_sizes)
 {
     struct config *cfg = load_ok("limits:\n"
@@ -632,6 +649,12 @@ static const struct err_case err_cases[] = {
     {"workers: \"auto\"\n" ROUTES, "1:10", "workers: expected 0"},
     {"workers: -1\n" ROUTES, "1:10", "workers: expected 0"},
     {"workers: many\n" ROUTES, "1:10", "workers: expected 0"},
+    /* io_uring */
+    {"io_uring: on\n" ROUTES, "1:11", "io_uring: expected auto or off"},
+    {"io_uring: \"off\"\n" ROUTES, "1:11", "io_uring: expected auto or off"},
+    {"io_uring: true\n" ROUTES, "1:11", "io_uring: expected auto or off"},
+    {"io_uring: [auto]\n" ROUTES, "1:11", "io_uring: expected auto or off"},
+    {"io_urin: off\n" ROUTES, "1:1", "did you mean `io_uring`?"},
     /* server_header, strings */
     {"server_header: [a]\n" ROUTES, "1:16", "expected a string, found a list"},
     {"user: ~\n" ROUTES, "1:7", "expected a string, found null"},
@@ -1074,6 +1097,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_route_body_size_follows_limits);
     tcase_add_test(tc, test_listen_string);
     tcase_add_test(tc, test_server_header);
+    tcase_add_test(tc, test_io_uring_modes);
     tcase_add_test(tc, test_limit_sizes);
     tcase_add_test(tc, test_timeouts_partial);
     tcase_add_test(tc, test_access_log_forms);
