@@ -470,6 +470,11 @@ static void linger_read(struct conn *c)
 
 char *conn_read_target(struct conn *c, size_t *room)
 {
+    static char sink[4096];
+    if (c->lingering) { /* it began lingering after its read was queued */
+        *room = sizeof(sink);
+        return sink;
+    }
     ensure_read_room(c);
     *room = c->in.cap - c->in.len;
     return c->in.data + c->in.len;
@@ -477,6 +482,11 @@ char *conn_read_target(struct conn *c, size_t *room)
 
 void conn_read_done(struct conn *c, int n)
 {
+    if (c->lingering) {
+        if (n == 0 || (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR))
+            conn_close(c);
+        return; /* what a lingering client sends is dropped */
+    }
     if (n < 0) {
         if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR)
             return;
