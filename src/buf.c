@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <strings.h>
 
-void buf_reserve(struct buf *b, size_t extra)
+void buf_grow(struct buf *b, size_t extra)
 {
-    if (b->cap - b->len >= extra)
-        return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len < extra)
         cap *= 2;
@@ -18,15 +16,6 @@ void buf_reserve(struct buf *b, size_t extra)
         abort();
     b->data = p;
     b->cap = cap;
-}
-
-void buf_append(struct buf *b, const void *p, size_t n)
-{
-    if (n == 0)
-        return;
-    buf_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
 }
 
 void buf_puts(struct buf *b, const char *s)

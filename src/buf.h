@@ -20,10 +20,25 @@ struct buf {
     size_t cap;
 };
 
+/* Grows the storage to hold `extra` more bytes (buf_reserve's slow path). */
+void buf_grow(struct buf *b, size_t extra);
+
 /* Ensures room for `extra` more bytes; aborts on out-of-memory (never returns failure). */
-void buf_reserve(struct buf *b, size_t extra);
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->cap - b->len < extra)
+        buf_grow(b, extra);
+}
+
 /* Appends n bytes. */
-void buf_append(struct buf *b, const void *p, size_t n);
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
 /* Appends a NUL-terminated string (without the NUL). */
 void buf_puts(struct buf *b, const char *s);
 /* Appends printf-formatted text. */

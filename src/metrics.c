@@ -13,6 +13,12 @@ const double metrics_bounds[METRICS_NBUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0
 static struct metrics_segment *seg;
 static struct metrics_slot *mine;
 static struct metrics_index mine_ix;
+/* The series of the last answer: most answers repeat its route and status, so
+ * the index is skipped then (the label is compared too: a reload may reuse
+ * the address). */
+static const char *last_label;
+static unsigned last_code;
+static struct metrics_series *last;
 
 /* One writer per word: a plain load and a relaxed store, never torn. */
 static inline void bump(uint64_t *p, uint64_t by)
@@ -48,6 +54,7 @@ const struct metrics_segment *metrics_segment(void)
 void metrics_bind_slot(size_t slot)
 {
     mine = seg && slot < seg->nslots ? &seg->slots[slot] : NULL;
+    last = NULL;
     if (mine)
         metrics_index_rebuild(&mine_ix, mine); /* a predecessor's series go on */
 }
@@ -80,8 +87,13 @@ void metrics_request_done(const struct request *r, double now)
     if (!mine)
         return;
     const char *label = r->route ? r->route->label : METRICS_NO_ROUTE;
-    struct metrics_series *e = metrics_slot_series(mine, &mine_ix, label, (unsigned)r->status);
-    metrics_observe(e, now - r->start);
+    unsigned code = (unsigned)r->status;
+    if (!last || label != last_label || code != last_code || strcmp(last->label, label) != 0) {
+        last = metrics_slot_series(mine, &mine_ix, label, code);
+        last_label = label;
+        last_code = code;
+    }
+    metrics_observe(last, now - r->start);
 }
 
 size_t metrics_bucket(double seconds)
