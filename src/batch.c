@@ -7,6 +7,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #define RING_ENTRIES 256
 #define SLOTS        (RING_ENTRIES / 2) /* reads, and as many writes */
 #define IOV_POOL     1024               /* iovecs shared by the queued writes */
+#define NOT_DONE     INT_MIN
 
 struct send_slot {
     struct conn *c; /* NULL once forgotten */
@@ -31,6 +33,7 @@ struct batch {
     int collecting;
     int broken; /* the ring failed once: plain system calls from then on */
     struct conn *reads[SLOTS];
+    int results[SLOTS]; /* NOT_DONE until the read's completion arrives */
     unsigned nreads;
     struct send_slot sends[SLOTS];
     unsigned nsends;
@@ -40,7 +43,12 @@ struct batch {
 
 int batch_collecting(const struct batch *b)
 {
-    return b && b->collecting;
+    return b && b->collecting && !b->broken;
+}
+
+int batch_broken(const struct batch *b)
+{
+    return b->broken;
 }
 
 int batch_queue_read(struct batch *b, struct conn *c)
@@ -87,10 +95,9 @@ void batch_forget(struct batch *b, struct conn *c)
     c->read_slot = c->send_slot = 0;
 }
 
-/* Reads that did not complete are done with plain calls. */
+/* Reads that did not run (withdrawn) are done with plain calls. */
 static void fall_back(struct batch *b)
 {
-    b->broken = 1;
     for (unsigned i = 0; i < b->nreads; i++) {
         struct conn *c = b->reads[i];
         if (c) {
@@ -105,10 +112,16 @@ static void prepare_reads(struct batch *b)
 {
     for (unsigned i = 0; i < b->nreads; i++) {
         struct conn *c = b->reads[i];
+        b->results[i] = NOT_DONE;
         if (!c)
             continue;
         size_t room;
         char *at = conn_read_target(c, &room);
+        if (!at) { /* it stopped reading since it was queued (backpressure, closing) */
+            b->reads[i] = NULL;
+            c->read_slot = 0;
+            continue;
+        }
         struct io_uring_sqe *sqe = uring_sqe(&b->ring);
         sqe->opcode = IORING_OP_RECV;
         sqe->fd = c->fd;
@@ -119,18 +132,25 @@ static void prepare_reads(struct batch *b)
     }
 }
 
-/* Each read result goes to its connection; the answers it makes are queued. */
+/* Every connection first takes the bytes that landed in its buffer, then
+ * each works on them: one connection's work (an answer it completes for
+ * another, say) must never find a buffer that looks emptier than it is. */
 static void deliver_reads(struct batch *b)
 {
     struct io_uring_cqe cqe;
-    b->collecting = 1;
     while (uring_next(&b->ring, &cqe)) {
-        struct conn *c = b->reads[cqe.user_data];
-        if (!c)
-            continue; /* closed by an earlier connection's work */
-        b->reads[cqe.user_data] = NULL;
+        b->results[cqe.user_data] = cqe.res;
+        if (b->reads[cqe.user_data])
+            conn_read_landed(b->reads[cqe.user_data], cqe.res);
+    }
+    b->collecting = 1; /* the answers they make are queued */
+    for (unsigned i = 0; i < b->nreads; i++) {
+        struct conn *c = b->reads[i];
+        if (!c || b->results[i] == NOT_DONE)
+            continue; /* closed by an earlier connection's work, or withdrawn */
+        b->reads[i] = NULL;
         c->read_slot = 0;
-        conn_read_done(c, cqe.res);
+        conn_read_done(c, b->results[i]);
     }
     b->collecting = 0;
 }
@@ -149,11 +169,11 @@ static void deliver_sends(struct batch *b)
     }
 }
 
-/* Sends are failed back to their connections, which write them themselves. */
+/* Sends that did not run (withdrawn) go back to their connections, which
+ * write them themselves. */
 static void fail_sends(struct batch *b)
 {
     unsigned n = b->nsends;
-    b->broken = 1;
     for (unsigned i = 0; i < n; i++) {
         struct conn *c = b->sends[i].c;
         if (!c)
@@ -164,23 +184,25 @@ static void fail_sends(struct batch *b)
     }
 }
 
-/* A failed submit (the kernel refused the ring) leaves the work undone:
- * connections then read and write with plain calls, now and from then on. */
+/* A failed submit (the kernel took only some entries, or none) leaves the
+ * rest undone: those connections read and write with plain calls, now and
+ * until the next reload reopens the ring. */
 static void batch_run(struct batch *b)
 {
     if (b->nreads) {
         prepare_reads(b);
-        int failed = uring_submit_all(&b->ring) < 0;
+        if (uring_submit_all(&b->ring) < 0)
+            b->broken = 1; /* before delivery: answers are then written at once */
         deliver_reads(b);
-        if (failed)
+        if (b->broken)
             fall_back(b);
         b->nreads = 0;
     }
     if (b->nsends) {
-        int failed = uring_submit_all(&b->ring) < 0;
+        if (uring_submit_all(&b->ring) < 0)
+            b->broken = 1;
         deliver_sends(b);
-        if (failed)
-            fail_sends(b);
+        fail_sends(b);
         b->nsends = 0;
         b->niov = 0;
     }

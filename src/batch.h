@@ -24,6 +24,8 @@ int batch_queue_read(struct batch *b, struct conn *c);
 int batch_queue_send(struct batch *b, struct conn *c, const struct iovec *iov, int n);
 /* 1 while the batch hands out read results: answers are queued, not written. */
 int batch_collecting(const struct batch *b);
+/* 1 once the kernel failed a submission: plain calls until it is reopened. */
+int batch_broken(const struct batch *b);
 /* c is closing: its queued read or write is dropped. */
 void batch_forget(struct batch *b, struct conn *c);
 

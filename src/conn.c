@@ -475,9 +475,17 @@ char *conn_read_target(struct conn *c, size_t *room)
         *room = sizeof(sink);
         return sink;
     }
+    if (!ev_is_active(&c->rio))
+        return NULL; /* stopped reading since (backpressure, closing, end of stream) */
     ensure_read_room(c);
     *room = c->in.cap - c->in.len;
     return c->in.data + c->in.len;
+}
+
+void conn_read_landed(struct conn *c, int n)
+{
+    if (n > 0 && !c->lingering)
+        c->in.len += (size_t)n;
 }
 
 void conn_read_done(struct conn *c, int n)
@@ -488,9 +496,10 @@ void conn_read_done(struct conn *c, int n)
         return; /* what a lingering client sends is dropped */
     }
     if (n < 0) {
-        if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR)
-            return;
-        conn_close(c);
+        if (n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
+            conn_close(c);
+        else if (c->w->draining)
+            conn_drain(c); /* a stop began while its read was queued */
         return;
     }
     if (n == 0) {
@@ -502,7 +511,6 @@ void conn_read_done(struct conn *c, int n)
             return;
         }
     }
-    c->in.len += (size_t)n;
     c->got_bytes = n > 0;
     conn_service(c);
 }
@@ -511,8 +519,12 @@ void conn_read_now(struct conn *c)
 {
     size_t room;
     char *at = conn_read_target(c, &room);
+    if (!at)
+        return;
     ssize_t n = read(c->fd, at, room);
-    conn_read_done(c, n < 0 ? -errno : (int)n);
+    int res = n < 0 ? -errno : (int)n;
+    conn_read_landed(c, res);
+    conn_read_done(c, res);
 }
 
 void conn_send_done(struct conn *c, int n)
@@ -620,8 +632,9 @@ void conn_response_ready(struct request *r)
 
 void conn_drain(struct conn *c)
 {
-    /* Busy connections answer with Connection: close (resp_finish sees draining). */
-    if (!c->fifo_head && !c->cur && c->parsed == c->in.len)
+    /* Busy connections answer with Connection: close (resp_finish sees draining);
+     * one whose read is queued in the batch is judged after that read. */
+    if (!c->fifo_head && !c->cur && c->parsed == c->in.len && !c->read_slot)
         conn_close(c);
 }
 

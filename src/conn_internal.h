@@ -56,9 +56,13 @@ struct request *conn_begin_request(struct conn *c);
 void conn_fail(struct conn *c, int status);
 /* Timeout-list callback: a connection's wait ran out. */
 void conn_expired(struct tnode *n);
-/* The batch's side (batch.c): where the next read goes (room bytes free). */
+/* The batch's side (batch.c): where the next read goes (room bytes free),
+ * or NULL when the connection no longer reads. */
 char *conn_read_target(struct conn *c, size_t *room);
-/* A read finished: n bytes, 0 at end of stream, or -errno. */
+/* A read's result n (bytes, 0 at end of stream, or -errno) landed in the
+ * buffer: the bytes count as received (nothing else happens yet). */
+void conn_read_landed(struct conn *c, int n);
+/* Then the connection works on that result (parses, answers, closes). */
 void conn_read_done(struct conn *c, int n);
 /* Reads with a plain system call (the batch is full or failed). */
 void conn_read_now(struct conn *c);

@@ -3,6 +3,7 @@
 #include "uring.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -114,7 +115,8 @@ static unsigned cq_ready(const struct uring *u)
     return __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE) - *u->cq_head;
 }
 
-/* Hands the queued entries to the kernel. Returns 0 or -1 with errno. */
+/* Hands the queued entries to the kernel. Returns 0, or -1 with errno when
+ * it took fewer: the rest are withdrawn (never run), those taken still run. */
 static int submit_queued(struct uring *u, unsigned wait)
 {
     unsigned n = u->queued;
@@ -123,28 +125,36 @@ static int submit_queued(struct uring *u, unsigned wait)
     do
         r = sys_enter(u->fd, n, wait, IORING_ENTER_GETEVENTS);
     while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        /* Nothing was taken: withdraw the entries so the ring stays consistent. */
-        __atomic_store_n(u->sq_tail, *u->sq_tail - n, __ATOMIC_RELEASE);
-        return -1;
-    }
+    unsigned taken = r < 0 ? 0 : (unsigned)r;
     u->queued = 0;
-    u->inflight += (unsigned)r;
-    return (unsigned)r == n ? 0 : -1; /* with SUBMIT_ALL a short count is a broken ring */
+    u->inflight += taken;
+    if (taken == n)
+        return 0;
+    /* Without SQPOLL the kernel reads the tail only inside io_uring_enter:
+     * moving it back withdraws what it did not take. */
+    __atomic_store_n(u->sq_tail, *u->sq_tail - (n - taken), __ATOMIC_RELEASE);
+    if (r >= 0)
+        errno = EAGAIN; /* out of kernel memory for requests */
+    return -1;
+}
+
+/* Waits until everything taken has completed. Entries flagged MSG_DONTWAIT
+ * complete inside the submit, so this rarely waits; it must not return
+ * early: the kernel would still hold our buffers. */
+static void wait_inflight(struct uring *u)
+{
+    while (cq_ready(u) < u->inflight) {
+        int r = sys_enter(u->fd, 0, u->inflight - cq_ready(u), IORING_ENTER_GETEVENTS);
+        if (r < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
+            abort(); /* a ring that cannot be waited on: better a respawned worker */
+    }
 }
 
 int uring_submit_all(struct uring *u)
 {
-    if (u->queued && submit_queued(u, u->queued + u->inflight) < 0)
-        return -1;
-    /* Entries flagged MSG_DONTWAIT complete inside the submit; wait for any
-     * that did not rather than leave our buffers in the kernel's hands. */
-    while (cq_ready(u) < u->inflight) {
-        if (sys_enter(u->fd, 0, u->inflight - cq_ready(u), IORING_ENTER_GETEVENTS) < 0 &&
-            errno != EINTR)
-            return -1;
-    }
-    return 0;
+    int rc = u->queued ? submit_queued(u, u->queued + u->inflight) : 0;
+    wait_inflight(u);
+    return rc;
 }
 
 int uring_next(struct uring *u, struct io_uring_cqe *cqe)

@@ -32,8 +32,9 @@ unsigned uring_room(const struct uring *u);
 /* Turns a queued, not yet submitted entry into a no-op (same user_data): its
  * buffers may then be freed. */
 void uring_withdraw(struct io_uring_sqe *sqe);
-/* Submits what is queued and waits until every submission has completed.
- * Returns 0, or -1 with errno (nothing was submitted). */
+/* Submits what is queued and waits until every submission taken has
+ * completed. Returns 0, or -1 with errno when the kernel took only some (or
+ * none): the others were withdrawn and never run; completions say which ran. */
 int uring_submit_all(struct uring *u);
 /* Takes the next completion into *cqe. Returns 1, or 0 when none is left. */
 int uring_next(struct uring *u, struct io_uring_cqe *cqe);

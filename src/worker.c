@@ -173,6 +173,10 @@ static void timeouts_from_config(struct worker *w)
  * another process's work. */
 static void batch_from_config(struct worker *w)
 {
+    if (w->batch && batch_broken(w->batch)) { /* a reload gives the kernel another chance */
+        batch_close(w->batch, w->loop);
+        w->batch = NULL;
+    }
     if (w->quiet || (w->batch != NULL) == (w->cfg->io_uring != 0))
         return;
     if (w->batch) {

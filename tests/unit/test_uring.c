@@ -191,6 +191,32 @@ START_TEST(test_full_ring_refuses_entries)
 }
 END_TEST
 
+START_TEST(test_refused_submit_withdraws_entries)
+{
+    int a[2];
+    pair(a);
+    ck_assert_int_eq(write(a[1], "abc", 3), 3);
+    char buf[8];
+    queue_recv(a[0], buf, sizeof(buf), 0);
+    queue_recv(a[0], buf, sizeof(buf), 1);
+    int fd = ring.fd;
+    ring.fd = -1; /* the kernel refuses the submit (EBADF) */
+    ck_assert_int_eq(uring_submit_all(&ring), -1);
+    ring.fd = fd;
+    int res[2] = {99, 99};
+    ck_assert_int_eq(take_all(res, 2), 0); /* nothing ran */
+    ck_assert_uint_eq(uring_room(&ring), 16);
+    /* The ring is consistent: the next submit runs only what is queued now. */
+    queue_recv(a[0], buf, sizeof(buf), 1);
+    ck_assert_int_eq(uring_submit_all(&ring), 0);
+    ck_assert_int_eq(take_all(res, 2), 1);
+    ck_assert_int_eq(res[0], 99);
+    ck_assert_int_eq(res[1], 3);
+    close(a[0]);
+    close(a[1]);
+}
+END_TEST
+
 static Suite *uring_suite(void)
 {
     Suite *s = suite_create("uring");
@@ -202,6 +228,7 @@ static Suite *uring_suite(void)
     tcase_add_test(tc, test_full_socket_gives_eagain);
     tcase_add_test(tc, test_dead_peer_and_withdrawn_entry);
     tcase_add_test(tc, test_full_ring_refuses_entries);
+    tcase_add_test(tc, test_refused_submit_withdraws_entries);
     suite_add_tcase(s, tc);
     return s;
 }
