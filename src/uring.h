@@ -7,6 +7,10 @@
 #include <linux/io_uring.h>
 #include <stddef.h>
 
+#ifndef IORING_SETUP_SUBMIT_ALL /* headers older than Linux 5.18 */
+#define IORING_SETUP_SUBMIT_ALL (1U << 7)
+#endif
+
 struct uring {
     int fd;
     unsigned *sq_tail, *sq_mask;
