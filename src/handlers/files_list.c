@@ -86,7 +86,8 @@ static struct listed *read_entries(DIR *dir, int dotfiles, size_t *count)
             abort();
         items[n++].is_dir = entry_is_dir(dirfd(dir), d);
     }
-    qsort(items, n, sizeof(*items), by_name);
+    if (n > 1) /* an empty directory has no array to sort (qsort wants one) */
+        qsort(items, n, sizeof(*items), by_name);
     *count = n;
     return items;
 }
