@@ -96,15 +96,11 @@ static int load_workers(struct cfg_ctx *c, struct config *cfg, const yaml_node_t
 static int load_io_uring(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *node)
 {
     const char *s = cfg_scalar(node);
-    if (s && cfg_is_plain(node) && (strcmp(s, "auto") == 0 || strcmp(s, "off") == 0)) {
-        cfg->io_uring = strcmp(s, "auto") == 0;
-        return 0;
-    }
-    if (s && cfg_is_plain(node) && strcmp(s, "false") == 0) {
-        cfg->io_uring = 0;
-        return 0;
-    }
-    return cfg_error(c, node, "io_uring: expected auto or off");
+    if (!s || !cfg_is_plain(node) ||
+        (strcmp(s, "auto") != 0 && strcmp(s, "off") != 0 && strcmp(s, "false") != 0))
+        return cfg_error(c, node, "io_uring: expected auto or off");
+    cfg->io_uring = strcmp(s, "auto") == 0;
+    return 0;
 }
 
 /* Resolved at load so a missing user is an error with its line, not a dead worker. */

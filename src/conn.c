@@ -458,25 +458,29 @@ static void conn_service(struct conn *c)
     update_timeout(c);
 }
 
+/* A failed read or write that may succeed later: nothing to move now, or a signal. */
+static int would_block(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
 static void linger_read(struct conn *c)
 {
     char sink[4096];
     ssize_t n;
     while ((n = read(c->fd, sink, sizeof(sink))) > 0)
         ;
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+    if (n == 0 || !would_block(errno))
         conn_close(c);
 }
 
 char *conn_read_target(struct conn *c, size_t *room)
 {
-    static char sink[4096];
-    if (c->lingering) { /* it began lingering after its read was queued */
-        *room = sizeof(sink);
-        return sink;
-    }
-    if (!ev_is_active(&c->rio))
-        return NULL; /* stopped reading since (backpressure, closing, end of stream) */
+    /* Lingering connections drain through their own watcher (linger_read);
+     * others may have stopped reading since they were queued (backpressure,
+     * closing, end of stream). */
+    if (c->lingering || !ev_is_active(&c->rio))
+        return NULL;
     ensure_read_room(c);
     *room = c->in.cap - c->in.len;
     return c->in.data + c->in.len;
@@ -484,19 +488,14 @@ char *conn_read_target(struct conn *c, size_t *room)
 
 void conn_read_landed(struct conn *c, int n)
 {
-    if (n > 0 && !c->lingering)
+    if (n > 0)
         c->in.len += (size_t)n;
 }
 
 void conn_read_done(struct conn *c, int n)
 {
-    if (c->lingering) {
-        if (n == 0 || (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR))
-            conn_close(c);
-        return; /* what a lingering client sends is dropped */
-    }
     if (n < 0) {
-        if (n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
+        if (!would_block(-n))
             conn_close(c);
         else if (c->w->draining)
             conn_drain(c); /* a stop began while its read was queued */
@@ -531,7 +530,7 @@ void conn_send_done(struct conn *c, int n)
 {
     if (n > 0)
         consume_output(c, (size_t)n);
-    else if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR) {
+    else if (n < 0 && !would_block(-n)) {
         conn_close(c);
         return;
     }

@@ -57,7 +57,7 @@ void conn_fail(struct conn *c, int status);
 /* Timeout-list callback: a connection's wait ran out. */
 void conn_expired(struct tnode *n);
 /* The batch's side (batch.c): where the next read goes (room bytes free),
- * or NULL when the connection no longer reads. */
+ * or NULL when the connection no longer reads or is lingering. */
 char *conn_read_target(struct conn *c, size_t *room);
 /* A read's result n (bytes, 0 at end of stream, or -errno) landed in the
  * buffer: the bytes count as received (nothing else happens yet). */
