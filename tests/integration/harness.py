@@ -138,6 +138,24 @@ def valgrind_wrapper():
             "--child-silent-after-fork=no", "--trace-children=no"]
 
 
+class ConfigFile:
+    """A config file in a temp dir of its own (no server), for -t, --routes,
+    --explain; removed when the with block ends."""
+
+    def __init__(self, text, name="conf.yaml"):
+        self.dir = tempfile.mkdtemp(prefix="yhttpd-conf-")
+        self.path = os.path.join(self.dir, name)
+        self.text = text
+        with open(self.path, "w") as f:
+            f.write(text)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Server:
     """The real daemon on a free port.  `config` is YAML (dedented) holding at
     least `routes:`; listen, workers, access_log and error_log are added

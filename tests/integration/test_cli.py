@@ -3,33 +3,16 @@
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SRCDIR, Server, TestFailure, check, eq, run, yhttpd_run  # noqa: E402
-
-
-class Conf:
-    """A config file in a temp dir (no server)."""
-
-    def __init__(self, text):
-        self.dir = tempfile.mkdtemp(prefix="yhttpd-cli-")
-        self.path = os.path.join(self.dir, "conf.yaml")
-        with open(self.path, "w") as f:
-            f.write(text)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.dir, ignore_errors=True)
+from harness import (SRCDIR, ConfigFile, Server, TestFailure, check, eq, run,  # noqa: E402
+                     yhttpd_run)
 
 
 def check_config(text):
-    with Conf(text) as c:
+    with ConfigFile(text) as c:
         p = yhttpd_run(["-t", "-c", c.path])
         return c.path, p.returncode, p.stdout.decode(), p.stderr.decode()
 
@@ -180,7 +163,7 @@ def test_missing_file():
 
 
 def test_routes_listing():
-    with Conf(GOOD) as c:
+    with ConfigFile(GOOD) as c:
         p = yhttpd_run(["--routes", "-c", c.path])
         eq(p.returncode, 0, p.stderr)
         lines = p.stdout.decode().splitlines()

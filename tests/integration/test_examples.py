@@ -11,7 +11,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, check, eq, run, wait_for, yhttpd_run  # noqa: E402
+from harness import ConfigFile, Server, check, eq, run, wait_for, yhttpd_run  # noqa: E402
 
 OLD = r"""
 routes:
@@ -43,19 +43,9 @@ def where(text, needle):
     return text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
 
 
-class Conf:
-    def __init__(self, text):
-        self.dir = tempfile.mkdtemp(prefix="yhttpd-ex-")
-        self.path = os.path.join(self.dir, "conf.yaml")
-        self.text = "workers: 0\n" + text.lstrip("\n")
-        with open(self.path, "w") as f:
-            f.write(self.text)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.dir, ignore_errors=True)
+def Conf(text):
+    """The config as a file, single-process (its examples run in process)."""
+    return ConfigFile("workers: 0\n" + text.lstrip("\n"))
 
 
 # ------------------------------------------------------------------ -t

@@ -2,12 +2,10 @@
 """yhttpd --explain "METHOD TARGET": the winner, its variables, the routes it beat, exit codes."""
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, eq, run, yhttpd_run  # noqa: E402
+from harness import ConfigFile, check, eq, run, yhttpd_run  # noqa: E402
 
 CONFIG = """\
 workers: 0
@@ -29,22 +27,8 @@ routes:
 """
 
 
-class Conf:
-    def __init__(self, text=CONFIG):
-        self.dir = tempfile.mkdtemp(prefix="yhttpd-explain-")
-        self.path = os.path.join(self.dir, "routes.yaml")
-        with open(self.path, "w") as f:
-            f.write(text)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def explain(request, text=CONFIG):
-    with Conf(text) as c:
+    with ConfigFile(text, "routes.yaml") as c:
         p = yhttpd_run(["--explain", request, "-c", c.path])
         return c.path, p.returncode, p.stdout.decode(), p.stderr.decode()
 
